@@ -1,0 +1,1 @@
+//! Repository contract tests live in tests/.

@@ -1,0 +1,397 @@
+//! The state machine definition against its contract (docs/CONTRACT.md §6) and the template:
+//! placeholders, reachability, termination, retry policy, and the request-response RunTask.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+/// Every state of CONTRACT §6, by its console name.
+const CONTRACT_STATES: &[&str] = &[
+    "Notify Failure",
+    "Check Reason",
+    "Not Retryable",
+    "Prepare Rerun",
+    "Wait Before Rerun",
+    "Rerun Task",
+    "Check Result",
+    "Record Attempt",
+    "Notify Recovered",
+    "Recovered",
+    "Notify Partially Recovered",
+    "Partially Recovered",
+    "Notify Gave Up",
+    "Notify Rerun Error",
+    "Gave Up",
+];
+
+/// Every `${Name}` placeholder in the raw definition text.
+fn placeholders(text: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        let end = after
+            .find('}')
+            .unwrap_or_else(|| panic!("unterminated placeholder near {:?}", &rest[start..]));
+        found.insert(after[..end].to_owned());
+        rest = &after[end + 1..];
+    }
+    found
+}
+
+/// A state list: `States` of the top level or of a Map's `ItemProcessor`.
+struct Machine<'a> {
+    path: String,
+    start_at: &'a str,
+    states: BTreeMap<&'a str, &'a Value>,
+}
+
+/// The top-level machine and every nested Map processor, each with a readable path.
+fn machines(definition: &Value) -> Vec<Machine<'_>> {
+    fn walk<'a>(path: String, node: &'a Value, out: &mut Vec<Machine<'a>>) {
+        let start_at = node["StartAt"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{path}: StartAt missing"));
+        let states: BTreeMap<&str, &Value> = node["States"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{path}: States missing"))
+            .iter()
+            .map(|(k, v)| (k.as_str(), v))
+            .collect();
+        for (name, state) in &states {
+            for key in ["ItemProcessor", "Iterator"] {
+                if let Some(inner) = state.get(key) {
+                    walk(format!("{path} > {name}"), inner, out);
+                }
+            }
+        }
+        out.push(Machine {
+            path,
+            start_at,
+            states,
+        });
+    }
+    let mut out = Vec::new();
+    walk("top level".to_owned(), definition, &mut out);
+    out
+}
+
+fn state_type(state: &Value) -> &str {
+    state["Type"].as_str().unwrap_or("<no Type>")
+}
+
+/// Every state a state can go to next (Next, Choices, Default, Catch).
+fn successors(state: &Value) -> Vec<&str> {
+    let mut next = Vec::new();
+    if let Some(n) = state["Next"].as_str() {
+        next.push(n);
+    }
+    if let Some(d) = state["Default"].as_str() {
+        next.push(d);
+    }
+    for list in ["Choices", "Catch"] {
+        for item in state[list].as_array().into_iter().flatten() {
+            if let Some(n) = item["Next"].as_str() {
+                next.push(n);
+            }
+        }
+    }
+    next
+}
+
+fn is_terminal(state: &Value) -> bool {
+    matches!(state_type(state), "Succeed" | "Fail") || state["End"] == Value::Bool(true)
+}
+
+fn reachable<'a>(machine: &Machine<'a>, from: &'a str) -> BTreeSet<&'a str> {
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![from];
+    while let Some(name) = todo.pop() {
+        if !seen.insert(name) {
+            continue;
+        }
+        let state = machine
+            .states
+            .get(name)
+            .unwrap_or_else(|| panic!("{}: transition to unknown state {name:?}", machine.path));
+        todo.extend(successors(state));
+    }
+    seen
+}
+
+/// Every state object of the definition (nested ones included), with its name.
+fn all_states(definition: &Value) -> Vec<(String, &Value)> {
+    machines(definition)
+        .into_iter()
+        .flat_map(|m| {
+            m.states
+                .into_iter()
+                .map(|(name, state)| (name.to_owned(), state))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+fn placeholders_equal_the_templates_definition_substitutions() {
+    let in_asl = placeholders(&common::asl_text());
+    let template = common::template();
+    let state_machines: Vec<_> = common::resources(&template)
+        .into_iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some("AWS::StepFunctions::StateMachine"))
+        .collect();
+    assert_eq!(state_machines.len(), 1, "exactly one state machine");
+    let (_, sm) = &state_machines[0];
+    let in_template: BTreeSet<String> =
+        common::mapping(&sm["Properties"], "DefinitionSubstitutions")
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+    assert_eq!(
+        in_asl, in_template,
+        "ASL placeholders vs DefinitionSubstitutions keys"
+    );
+    assert_eq!(
+        in_asl,
+        BTreeSet::from(["NotificationTopicArn".to_owned()]),
+        "CONTRACT §6: the only placeholder is ${{NotificationTopicArn}}"
+    );
+}
+
+#[test]
+fn the_definition_is_pulled_from_its_file_not_inlined() {
+    let template = common::template();
+    for (id, resource) in common::resources(&template) {
+        if resource["Type"].as_str() != Some("AWS::StepFunctions::StateMachine") {
+            continue;
+        }
+        let props = &resource["Properties"];
+        assert!(
+            props.get("DefinitionS3Location").is_some(),
+            "{id}: DefinitionS3Location"
+        );
+        for inline in ["Definition", "DefinitionString"] {
+            assert!(
+                props.get(inline).is_none(),
+                "{id}: {inline} would duplicate rerun.asl.json"
+            );
+        }
+        let key = format!("{:?}", props["DefinitionS3Location"]["Key"]);
+        assert!(key.contains("rerun.asl.json"), "{id}: key {key}");
+    }
+}
+
+#[test]
+fn has_every_contract_state() {
+    let definition = common::asl();
+    let states = definition["States"].as_object().expect("States");
+    for name in CONTRACT_STATES {
+        assert!(states.contains_key(*name), "missing state {name:?}");
+    }
+    assert_eq!(definition["StartAt"], "Notify Failure");
+    assert_eq!(definition["QueryLanguage"], "JSONPath");
+}
+
+#[test]
+fn every_state_is_reachable_from_start_at() {
+    let definition = common::asl();
+    for machine in machines(&definition) {
+        let seen = reachable(&machine, machine.start_at);
+        let unreachable: Vec<_> = machine
+            .states
+            .keys()
+            .filter(|n| !seen.contains(*n))
+            .collect();
+        assert!(
+            unreachable.is_empty(),
+            "{}: unreachable {unreachable:?}",
+            machine.path
+        );
+    }
+}
+
+#[test]
+fn every_state_has_a_way_out_and_every_path_can_end() {
+    let definition = common::asl();
+    for machine in machines(&definition) {
+        for (name, state) in &machine.states {
+            let kind = state_type(state);
+            match kind {
+                "Succeed" | "Fail" => assert!(
+                    successors(state).is_empty() && state.get("End").is_none(),
+                    "{}: {name} is terminal and must not transition",
+                    machine.path
+                ),
+                "Choice" => {
+                    assert!(
+                        state["Choices"].as_array().is_some_and(|c| !c.is_empty()),
+                        "{}: {name} has no Choices",
+                        machine.path
+                    );
+                    assert!(
+                        state["Default"].is_string(),
+                        "{}: {name} has no Default",
+                        machine.path
+                    );
+                }
+                _ => {
+                    let has_next = state["Next"].is_string();
+                    let ends = state["End"] == Value::Bool(true);
+                    assert!(
+                        has_next ^ ends,
+                        "{}: {name} ({kind}) needs exactly one of Next/End",
+                        machine.path
+                    );
+                }
+            }
+            // No trap cycle: a terminal state stays reachable from everywhere.
+            let ahead = reachable(&machine, name);
+            assert!(
+                ahead.iter().any(|n| is_terminal(machine.states[n])),
+                "{}: no terminal state reachable from {name}",
+                machine.path
+            );
+        }
+    }
+}
+
+#[test]
+fn retriers_name_specific_errors_and_say_why() {
+    let definition = common::asl();
+    let mut retriers = 0;
+    for (name, state) in all_states(&definition) {
+        for retrier in state["Retry"].as_array().into_iter().flatten() {
+            retriers += 1;
+            let errors = retrier["ErrorEquals"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{name}: Retry without ErrorEquals"));
+            assert!(!errors.is_empty(), "{name}: empty ErrorEquals");
+            for error in errors {
+                let error = error.as_str().unwrap_or_default();
+                assert!(
+                    !error.starts_with("States."),
+                    "{name}: Retry on the catch-all {error:?}; name the transient errors"
+                );
+            }
+            assert!(
+                retrier["Comment"]
+                    .as_str()
+                    .is_some_and(|c| !c.trim().is_empty()),
+                "{name}: every retrier carries a Comment"
+            );
+        }
+    }
+    assert!(retriers > 0, "the definition has retriers");
+}
+
+#[test]
+fn rerun_task_is_request_response_run_task() {
+    let definition = common::asl();
+    let rerun = &definition["States"]["Rerun Task"];
+    assert_eq!(rerun["Type"], "Task");
+    assert_eq!(
+        rerun["Resource"], "arn:aws:states:::ecs:runTask",
+        "never .sync"
+    );
+    assert_eq!(
+        rerun["InputPath"], "$.next.request",
+        "the rebuilt request is the API input"
+    );
+    assert!(
+        rerun["Retry"].as_array().is_some_and(|r| !r.is_empty()),
+        "Rerun Task retries transient API errors"
+    );
+    assert!(
+        rerun["Catch"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|c| c["Next"] == "Notify Rerun Error"))
+    );
+    for (name, state) in all_states(&definition) {
+        if let Some(resource) = state["Resource"].as_str() {
+            assert!(
+                !resource.ends_with(".sync"),
+                "{name}: {resource} waits for the job"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_notification_goes_to_the_topic_and_retries_throttling() {
+    let definition = common::asl();
+    let publishers: Vec<_> = all_states(&definition)
+        .into_iter()
+        .filter(|(_, s)| s["Resource"] == "arn:aws:states:::sns:publish")
+        .collect();
+    let names: BTreeSet<_> = publishers.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        BTreeSet::from([
+            "Notify Failure",
+            "Notify Gave Up",
+            "Notify Partially Recovered",
+            "Notify Recovered",
+            "Notify Rerun Error",
+        ])
+    );
+    for (name, state) in publishers {
+        assert_eq!(
+            state["Parameters"]["TopicArn"], "${NotificationTopicArn}",
+            "{name}"
+        );
+        assert!(state["Retry"].is_array(), "{name}: retries SNS throttling");
+        assert!(
+            state["ResultPath"].is_null(),
+            "{name}: keeps the plan as it was"
+        );
+        let attributes = &state["Parameters"]["MessageAttributes"];
+        for attribute in ["kind", "cluster"] {
+            assert_eq!(
+                attributes[attribute]["DataType"], "String",
+                "{name}: {attribute}"
+            );
+        }
+    }
+}
+
+#[test]
+fn check_result_counts_re_runs_against_max_attempts() {
+    let definition = common::asl();
+    let states = &definition["States"];
+    let check = &states["Check Result"];
+    let targets: Vec<_> = check["Choices"]
+        .as_array()
+        .expect("Choices")
+        .iter()
+        .map(|c| c["Next"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            "Notify Recovered",
+            "Notify Partially Recovered",
+            "Record Attempt"
+        ],
+        "recovered, then partial, then loop while attempts remain"
+    );
+    assert_eq!(check["Default"], "Notify Gave Up");
+    let looping = &check["Choices"][2];
+    assert_eq!(looping["Variable"], "$.next.attempt");
+    assert_eq!(looping["NumericLessThanPath"], "$.maxAttempts");
+    let record = &states["Record Attempt"];
+    assert_eq!(record["InputPath"], "$.next.attempt");
+    assert_eq!(record["ResultPath"], "$.attempt");
+    assert_eq!(record["Next"], "Prepare Rerun");
+    let prepare = &states["Prepare Rerun"];
+    assert_eq!(
+        prepare["Parameters"]["attempt.$"],
+        "States.MathAdd($.attempt, 1)"
+    );
+    assert_eq!(prepare["ResultPath"], "$.next");
+    assert_eq!(
+        states["Wait Before Rerun"]["SecondsPath"],
+        "$.next.waitSeconds"
+    );
+}

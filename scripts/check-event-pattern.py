@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Check the EventBridge rule's pattern against every RunTask event fixture with TestEventPattern.
+
+Reads RunTaskFailureRule's EventPattern from cloudformation/template.yaml and asks an EventBridge
+endpoint (LocalStack on 127.0.0.1) whether each tests/fixtures/events/*.json event matches, against
+the expectation table below. A fixture without an entry is a failure: add it here with its verdict.
+Also checks a few events derived from the fixtures (no failures, another eventName, ...).
+
+Usage: ENDPOINT=http://127.0.0.1:4566 scripts/check-event-pattern.py
+Needs boto3 and PyYAML (both in the LocalStack venv). Prints one line per event and a final
+"N passed, M failed" line; exits 1 when anything failed, 2 on a usage error.
+"""
+
+import copy
+import glob
+import json
+import os
+import sys
+
+import boto3
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TEMPLATE = os.path.join(ROOT, "cloudformation", "template.yaml")
+FIXTURES = os.path.join(ROOT, "tests", "fixtures", "events")
+RULE = "RunTaskFailureRule"
+
+# fixture file name -> should the rule match it?
+# The rule forwards every launch failure (the starter decides what is retryable); it drops only the
+# re-runs themselves: startedBy "AWS Step Functions" (the reference design) and "ecs-rerun/<eventID>".
+EXPECTED = {
+    "cloudtrail_runtask_agent.json": True,
+    "cloudtrail_runtask_agent-no-startedby.json": True,
+    "cloudtrail_runtask_attribute.json": True,
+    "cloudtrail_runtask_capacity-provider-overrides.json": True,
+    "cloudtrail_runtask_fargate-capacity-unavailable.json": True,
+    "cloudtrail_runtask_mixed-reasons.json": True,
+    "cloudtrail_runtask_partial-placement.json": True,
+    "cloudtrail_runtask_unknown-reason.json": True,
+    "cloudtrail_runtask_startedby-stepfunctions.json": False,
+    "cloudtrail_runtask_startedby-ecs-rerun.json": False,
+}
+
+
+def _detail(event):
+    return event.setdefault("detail", {})
+
+
+def _no_failures(event):
+    _detail(event).setdefault("responseElements", {})["failures"] = []
+
+
+def _no_response(event):
+    _detail(event)["responseElements"] = None
+
+
+def _stop_task(event):
+    _detail(event)["eventName"] = "StopTask"
+
+
+def _started_by(value):
+    def change(event):
+        _detail(event).setdefault("requestParameters", {})["startedBy"] = value
+
+    return change
+
+
+def _other_source(event):
+    event["source"] = "aws.ec2"
+    _detail(event)["eventSource"] = "ec2.amazonaws.com"
+
+
+# (name, base fixture, change, expected): edge cases no fixture covers.
+DERIVED = [
+    ("derived: launched fine (failures [])", "cloudtrail_runtask_agent.json", _no_failures, False),
+    ("derived: responseElements null", "cloudtrail_runtask_agent.json", _no_response, False),
+    ("derived: eventName StopTask", "cloudtrail_runtask_agent.json", _stop_task, False),
+    ("derived: another event source", "cloudtrail_runtask_agent.json", _other_source, False),
+    ("derived: startedBy ecs-rerun/other-id", "cloudtrail_runtask_agent.json", _started_by("ecs-rerun/other-id"), False),
+    ("derived: startedBy ecs-rerun-like (no slash)", "cloudtrail_runtask_agent.json", _started_by("ecs-rerunner"), True),
+    ("derived: startedBy 'AWS Step Functions x'", "cloudtrail_runtask_agent.json", _started_by("AWS Step Functions x"), True),
+    ("derived: startedBy a person", "cloudtrail_runtask_agent.json", _started_by("alice"), True),
+]
+
+
+class _TolerantLoader(yaml.SafeLoader):
+    """Reads CloudFormation YAML: short-form intrinsics (!Ref, !Sub, ...) become plain values."""
+
+
+def _construct_tagged(loader, _suffix, node):
+    if isinstance(node, yaml.ScalarNode):
+        return loader.construct_scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_mapping(node, deep=True)
+
+
+_TolerantLoader.add_multi_constructor("!", _construct_tagged)
+
+
+def event_pattern():
+    with open(TEMPLATE, encoding="utf-8") as f:
+        template = yaml.load(f, Loader=_TolerantLoader)  # noqa: S506 - SafeLoader subclass
+    try:
+        return template["Resources"][RULE]["Properties"]["EventPattern"]
+    except KeyError:
+        sys.exit(f"check-event-pattern: {TEMPLATE} has no Resources.{RULE}.Properties.EventPattern")
+
+
+def main():
+    endpoint = os.environ.get("ENDPOINT")
+    if not endpoint:
+        print("check-event-pattern: set ENDPOINT to the EventBridge endpoint, e.g. http://127.0.0.1:4566", file=sys.stderr)
+        return 2
+    events = boto3.client(
+        "events",
+        endpoint_url=endpoint,
+        region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "test"),
+        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
+    )
+    pattern = json.dumps(event_pattern())
+
+    cases = []
+    fixtures = sorted(glob.glob(os.path.join(FIXTURES, "*.json")))
+    if not fixtures:
+        print(f"check-event-pattern: no fixtures in {FIXTURES}", file=sys.stderr)
+        return 2
+    loaded = {}
+    for path in fixtures:
+        name = os.path.basename(path)
+        with open(path, encoding="utf-8") as f:
+            loaded[name] = json.load(f)
+        cases.append((name, loaded[name], EXPECTED.get(name)))
+    for name, base, change, want in DERIVED:
+        if base not in loaded:
+            cases.append((name, None, want))
+            continue
+        event = copy.deepcopy(loaded[base])
+        change(event)
+        cases.append((name, event, want))
+
+    passed = failed = 0
+    for name, event, want in cases:
+        if event is None:
+            verdict, ok = "base fixture missing", False
+        elif want is None:
+            verdict, ok = "no expectation in EXPECTED (add one)", False
+        else:
+            try:
+                got = events.test_event_pattern(EventPattern=pattern, Event=json.dumps(event))["Result"]
+            except Exception as err:  # noqa: BLE001 - report any API error as this case's failure
+                verdict, ok = f"TestEventPattern error: {err}", False
+            else:
+                ok = got == want
+                verdict = f"{'match' if got else 'no match'} (expected {'match' if want else 'no match'})"
+        passed += ok
+        failed += not ok
+        print(f"{'PASS' if ok else 'FAIL'}  {name}: {verdict}")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
