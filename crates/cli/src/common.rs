@@ -1,0 +1,123 @@
+//! What the subcommands share: the plan flags, reading the input, error → exit code.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use ecs_rerun_core::event::RunTaskEvent;
+use ecs_rerun_core::plan::{Plan, PlanConfig, build_plan};
+
+/// Exit code for malformed input or configuration.
+pub const EXIT_INPUT: u8 = 2;
+/// Exit code for anything else (e.g. stdout closed).
+pub const EXIT_OTHER: u8 = 1;
+
+/// The input was unusable (unreadable, not a RunTask event, bad flag value).
+#[derive(Debug)]
+pub struct InputError(pub String);
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// Flags that shape the plan (defaults = the starter's defaults, CONTRACT §7).
+#[derive(Debug, Clone, clap::Args)]
+pub struct PlanFlags {
+    /// Comma list of failure reasons to re-run (exact match).
+    #[arg(long, value_name = "LIST", default_value = "AGENT")]
+    pub retryable_reasons: String,
+    /// Re-runs at most (1-10).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub max_attempts: u32,
+    /// Seconds before the first re-run.
+    #[arg(long, value_name = "S", default_value_t = 60)]
+    pub interval_seconds: u32,
+    /// Each further wait is multiplied by this (>= 1).
+    #[arg(long, value_name = "R", default_value_t = 2.0)]
+    pub backoff_rate: f64,
+    /// Comma list of cluster names to re-run on (`*` = all).
+    #[arg(long, value_name = "LIST", default_value = "*")]
+    pub target_clusters: String,
+    /// State machine ARN [default: arn:PARTITION:states:REGION:ACCOUNT:stateMachine:ecs-rerun].
+    #[arg(long, value_name = "ARN")]
+    pub state_machine_arn: Option<String>,
+    /// The EventBridge event (JSON file), or `-` for stdin.
+    #[arg(value_name = "FILE|-")]
+    pub input: PathBuf,
+}
+
+impl PlanFlags {
+    /// The validated [`PlanConfig`].
+    pub fn config(&self) -> anyhow::Result<PlanConfig> {
+        let config = PlanConfig {
+            retryable_reasons: PlanConfig::split_list(&self.retryable_reasons),
+            max_attempts: self.max_attempts,
+            interval_seconds: self.interval_seconds,
+            backoff_rate: self.backoff_rate,
+            target_clusters: PlanConfig::split_list(&self.target_clusters),
+            state_machine_arn: self.state_machine_arn.clone(),
+        };
+        config
+            .validate()
+            .map_err(|e| InputError(format!("{e} [{}]", e.error_type())))?;
+        Ok(config)
+    }
+
+    /// Reads and parses the input, and builds its plan.
+    pub fn plan(&self) -> anyhow::Result<Plan> {
+        let config = self.config()?;
+        let name = self.input.display().to_string();
+        let text = read_input(&self.input)?;
+        let event = RunTaskEvent::from_json(&text)
+            .map_err(|e| InputError(format!("{name}: {e} [{}]", e.error_type())))?;
+        Ok(build_plan(&event, &config))
+    }
+}
+
+/// Reads a file, or stdin for `-`.
+pub fn read_input(path: &PathBuf) -> anyhow::Result<String> {
+    let name = path.display().to_string();
+    let mut text = String::new();
+    let read = if name == "-" {
+        std::io::stdin().read_to_string(&mut text).map(|_| ())
+    } else {
+        std::fs::read_to_string(path).map(|t| text = t)
+    };
+    read.map_err(|e| InputError(format!("{name}: cannot read: {e}")))?;
+    if text.trim().is_empty() {
+        return Err(InputError(format!(
+            "{name}: empty input, expected an EventBridge event (JSON)"
+        ))
+        .into());
+    }
+    Ok(text)
+}
+
+/// Prints a value as pretty JSON on stdout.
+pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value).context("cannot write JSON to stdout")?;
+    writeln!(out).context("cannot write to stdout")?;
+    Ok(())
+}
+
+/// The error chain on one line.
+pub fn one_line(err: &anyhow::Error) -> String {
+    format!("{err:#}")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// 2 for malformed input/configuration, 1 otherwise.
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    if err.chain().any(|e| e.is::<InputError>()) {
+        EXIT_INPUT
+    } else {
+        EXIT_OTHER
+    }
+}

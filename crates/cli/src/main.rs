@@ -1,0 +1,49 @@
+//! `ecs-rerun`: the command line of ecs-rerun.
+//!
+//! Each subcommand lives in its own module with an `Args` struct and a `run` function; adding one
+//! is a new module, a variant in [`Command`] and an arm in [`Command::run`].
+
+mod common;
+mod plan;
+mod preview;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Re-run ECS tasks that failed to launch, and tell Slack.
+#[derive(Debug, Parser)]
+#[command(name = "ecs-rerun", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the re-run plan (the state machine's input) for a CloudTrail RunTask event.
+    Plan(plan::Args),
+    /// Print the Slack webhook payload of the first notification for a CloudTrail RunTask event.
+    Preview(preview::Args),
+}
+
+impl Command {
+    fn run(self) -> anyhow::Result<()> {
+        match self {
+            Command::Plan(args) => plan::run(args),
+            Command::Preview(args) => preview::run(args),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command.run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("ecs-rerun: error: {}", common::one_line(&err));
+            ExitCode::from(common::exit_code(&err))
+        }
+    }
+}

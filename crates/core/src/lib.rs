@@ -1,0 +1,20 @@
+//! ecs-rerun core: pure functions and types, no I/O, no environment, no clock.
+//!
+//! - [`event`]: the EventBridge "AWS API Call via CloudTrail" RunTask event, typed and tolerant.
+//! - [`reason`]: every ECS RunTask failure reason, classified from one table.
+//! - [`plan`]: the re-run plan (the state machine's input), built from an event and [`plan::PlanConfig`].
+//! - [`notification`]: the SNS message contract (Amazon Q Developer custom-notification schema).
+//! - [`slack`]: Slack Block Kit rendering of notifications (and of anything else, as escaped text).
+//! - [`links`]: partition-aware AWS console links.
+//!
+//! The shapes are specified in `docs/CONTRACT.md`.
+
+pub mod error;
+pub mod event;
+pub mod links;
+pub mod notification;
+pub mod plan;
+pub mod reason;
+pub mod slack;
+
+pub use error::Error;
