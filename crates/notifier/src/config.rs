@@ -1,0 +1,223 @@
+//! Configuration, read once from the environment (docs/CONTRACT.md §7). The webhook URL is a
+//! secret: it is redacted in `Debug` and never repeated in an error.
+
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::Url;
+
+use crate::error::Error;
+
+/// `SLACK_WEBHOOK_URL`: the Slack incoming webhook (secret).
+pub const SLACK_WEBHOOK_URL: &str = "SLACK_WEBHOOK_URL";
+/// `SLACK_TIMEOUT_MS`: total time allowed for one POST to Slack.
+pub const SLACK_TIMEOUT_MS: &str = "SLACK_TIMEOUT_MS";
+/// Default of `SLACK_TIMEOUT_MS`.
+pub const DEFAULT_TIMEOUT_MS: u64 = 5_000;
+/// Largest accepted `SLACK_TIMEOUT_MS`.
+pub const MAX_TIMEOUT_MS: u64 = 60_000;
+
+/// The webhook URL; `Debug` shows only the scheme and host.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookUrl(Url);
+
+impl WebhookUrl {
+    /// The URL, for the HTTP adapter only. Never log it.
+    pub fn expose(&self) -> &Url {
+        &self.0
+    }
+}
+
+impl fmt::Debug for WebhookUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "\"{}://{}/<redacted>\"",
+            self.0.scheme(),
+            self.0.host_str().unwrap_or("")
+        )
+    }
+}
+
+/// The notifier's configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where messages are posted.
+    pub webhook_url: WebhookUrl,
+    /// Total time allowed for one POST (connect included).
+    pub timeout: Duration,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let raw = get(SLACK_WEBHOOK_URL).ok_or(Error::MissingEnv {
+            name: SLACK_WEBHOOK_URL,
+        })?;
+        let webhook_url = parse_webhook_url(&raw)?;
+        let timeout_ms = match get(SLACK_TIMEOUT_MS) {
+            Some(v) => match v.parse::<u64>() {
+                Ok(ms) if (1..=MAX_TIMEOUT_MS).contains(&ms) => ms,
+                _ => {
+                    return Err(Error::InvalidEnv {
+                        name: SLACK_TIMEOUT_MS,
+                        problem: format!("{v:?} must be milliseconds from 1 to {MAX_TIMEOUT_MS}"),
+                    });
+                }
+            },
+            None => DEFAULT_TIMEOUT_MS,
+        };
+        Ok(Config {
+            webhook_url,
+            timeout: Duration::from_millis(timeout_ms),
+        })
+    }
+}
+
+/// `https://…` anywhere; `http://…` only to a loopback host (local runs against a sink).
+fn parse_webhook_url(raw: &str) -> Result<WebhookUrl, Error> {
+    let invalid = |problem: &str| Error::InvalidEnv {
+        name: SLACK_WEBHOOK_URL,
+        problem: problem.to_owned(),
+    };
+    // the parser's message never contains the input
+    let url = Url::parse(raw).map_err(|e| invalid(&format!("not a URL ({e})")))?;
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("has no host"));
+    }
+    match url.scheme() {
+        "https" => Ok(WebhookUrl(url)),
+        "http" if is_loopback(&url) => Ok(WebhookUrl(url)),
+        "http" => Err(invalid(
+            "must be https:// (http:// is accepted only for 127.0.0.1, [::1] or localhost)",
+        )),
+        _ => Err(invalid("must be an https:// URL")),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    const SECRET: &str = "https://hooks.slack.com/services/T0000000/B0000000/SECRETSECRETSECRET";
+
+    fn load(vars: &[(&str, &str)]) -> Result<Config, Error> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_and_debug_redaction() {
+        let c = load(&[(SLACK_WEBHOOK_URL, SECRET)]).expect("valid");
+        assert_eq!(c.webhook_url.expose().as_str(), SECRET);
+        assert_eq!(c.timeout, Duration::from_millis(5000));
+        let debug = format!("{c:?}");
+        assert!(!debug.contains("SECRET"), "{debug}");
+        assert!(!debug.contains("/services/"), "{debug}");
+        assert!(
+            debug.contains("https://hooks.slack.com/<redacted>"),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn timeout_and_local_http() {
+        for url in [
+            "http://127.0.0.1:9999/hook",
+            "http://localhost:9999/hook",
+            "http://[::1]:9999/hook",
+        ] {
+            let c = load(&[(SLACK_WEBHOOK_URL, url), (SLACK_TIMEOUT_MS, "250")])
+                .unwrap_or_else(|e| panic!("{url}: {e}"));
+            assert_eq!(c.timeout, Duration::from_millis(250));
+        }
+    }
+
+    /// Variables set, error type wanted, name the message must contain.
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+
+    #[test]
+    fn bad_values_name_the_variable_and_never_echo_the_url() {
+        let cases: &[Case] = &[
+            (&[], "EcsRerunNotifier.MissingEnv", SLACK_WEBHOOK_URL),
+            (
+                &[(SLACK_WEBHOOK_URL, "  ")],
+                "EcsRerunNotifier.MissingEnv",
+                SLACK_WEBHOOK_URL,
+            ),
+            (
+                &[(
+                    SLACK_WEBHOOK_URL,
+                    "hooks.slack.com/services/SECRETSECRETSECRET",
+                )],
+                "EcsRerunNotifier.InvalidEnv",
+                SLACK_WEBHOOK_URL,
+            ),
+            (
+                &[(
+                    SLACK_WEBHOOK_URL,
+                    "http://hooks.slack.com/services/SECRETSECRETSECRET",
+                )],
+                "EcsRerunNotifier.InvalidEnv",
+                SLACK_WEBHOOK_URL,
+            ),
+            (
+                &[(
+                    SLACK_WEBHOOK_URL,
+                    "ftp://hooks.slack.com/SECRETSECRETSECRET",
+                )],
+                "EcsRerunNotifier.InvalidEnv",
+                SLACK_WEBHOOK_URL,
+            ),
+            (
+                &[(SLACK_WEBHOOK_URL, SECRET), (SLACK_TIMEOUT_MS, "0")],
+                "EcsRerunNotifier.InvalidEnv",
+                SLACK_TIMEOUT_MS,
+            ),
+            (
+                &[(SLACK_WEBHOOK_URL, SECRET), (SLACK_TIMEOUT_MS, "5s")],
+                "EcsRerunNotifier.InvalidEnv",
+                SLACK_TIMEOUT_MS,
+            ),
+            (
+                &[(SLACK_WEBHOOK_URL, SECRET), (SLACK_TIMEOUT_MS, "60001")],
+                "EcsRerunNotifier.InvalidEnv",
+                SLACK_TIMEOUT_MS,
+            ),
+        ];
+        for (vars, want_type, want_name) in cases {
+            let err = load(vars).expect_err("must be rejected");
+            assert_eq!(err.error_type(), *want_type, "{vars:?}");
+            let msg = err.to_string();
+            assert!(msg.contains(want_name), "{msg} should name {want_name}");
+            assert!(!msg.contains("SECRET"), "{msg} leaks the URL");
+            assert!(!msg.contains('\n'));
+        }
+    }
+}

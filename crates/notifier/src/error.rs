@@ -1,0 +1,180 @@
+//! The notifier's one error type. Each variant has a stable name ([`Error::error_type`]) that shows
+//! in CloudWatch: treat the names as API. No message ever contains the webhook URL.
+
+use std::time::Duration;
+
+/// Everything that can go wrong in the notifier, at start-up (configuration, HTTP client) or per
+/// SQS record (delivery to Slack).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A required environment variable is unset or empty.
+    #[error("missing environment variable {name}")]
+    MissingEnv {
+        /// The variable's name, e.g. `SLACK_WEBHOOK_URL`.
+        name: &'static str,
+    },
+    /// An environment variable is set to a value we cannot use (the value of a secret is never
+    /// repeated).
+    #[error("invalid environment variable {name}: {problem}")]
+    InvalidEnv {
+        /// The variable's name.
+        name: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The HTTP client could not be built (TLS set-up).
+    #[error("cannot build the HTTP client: {0}")]
+    HttpClient(String),
+    /// The SQS record has no body.
+    #[error("SQS record has no body")]
+    EmptyBody,
+    /// Slack answered 429 and the Retry-After delay did not fit (or the retry was limited too).
+    #[error("Slack rate limited the webhook (retry after {})", fmt_retry_after(*.retry_after))]
+    RateLimited {
+        /// Slack's Retry-After, when it sent one in seconds.
+        retry_after: Option<Duration>,
+    },
+    /// Not posted: Slack rate limited an earlier record of this batch.
+    #[error("not posted: Slack rate limited an earlier record of this batch")]
+    SkippedAfterRateLimit,
+    /// Slack refused the request (4xx other than 429), e.g. 400 `invalid_payload`, 404
+    /// `no_service`, 403 `action_prohibited`.
+    #[error("Slack rejected the message: HTTP {status} {body}")]
+    Rejected {
+        /// The HTTP status.
+        status: u16,
+        /// Slack's short answer, one line, at most 200 characters.
+        body: String,
+    },
+    /// Slack failed (5xx).
+    #[error("Slack failed: HTTP {status} {body}")]
+    SlackUnavailable {
+        /// The HTTP status.
+        status: u16,
+        /// Slack's short answer, one line, at most 200 characters.
+        body: String,
+    },
+    /// No answer within `SLACK_TIMEOUT_MS`.
+    #[error("Slack did not answer within {} ms", .0.as_millis())]
+    Timeout(Duration),
+    /// The connection could not be made (DNS, refused, TLS).
+    #[error("cannot connect to Slack: {0}")]
+    Connect(String),
+    /// Any other transport failure (connection reset, unexpected status class, …).
+    #[error("request to Slack failed: {0}")]
+    Request(String),
+}
+
+fn fmt_retry_after(d: Option<Duration>) -> String {
+    match d {
+        Some(d) => format!("{} s", d.as_secs()),
+        None => "unknown".to_owned(),
+    }
+}
+
+impl Error {
+    /// Stable error-type name, e.g. `EcsRerunNotifier.RateLimited`.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Error::MissingEnv { .. } => "EcsRerunNotifier.MissingEnv",
+            Error::InvalidEnv { .. } => "EcsRerunNotifier.InvalidEnv",
+            Error::HttpClient(_) => "EcsRerunNotifier.HttpClient",
+            Error::EmptyBody => "EcsRerunNotifier.EmptyBody",
+            Error::RateLimited { .. } => "EcsRerunNotifier.RateLimited",
+            Error::SkippedAfterRateLimit => "EcsRerunNotifier.SkippedAfterRateLimit",
+            Error::Rejected { .. } => "EcsRerunNotifier.SlackRejected",
+            Error::SlackUnavailable { .. } => "EcsRerunNotifier.SlackUnavailable",
+            Error::Timeout(_) => "EcsRerunNotifier.Timeout",
+            Error::Connect(_) => "EcsRerunNotifier.Connect",
+            Error::Request(_) => "EcsRerunNotifier.Request",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_types_are_stable_and_messages_one_line() {
+        let cases = [
+            (
+                Error::MissingEnv {
+                    name: "SLACK_WEBHOOK_URL",
+                },
+                "EcsRerunNotifier.MissingEnv",
+                "missing environment variable SLACK_WEBHOOK_URL",
+            ),
+            (
+                Error::InvalidEnv {
+                    name: "SLACK_TIMEOUT_MS",
+                    problem: "x".into(),
+                },
+                "EcsRerunNotifier.InvalidEnv",
+                "invalid environment variable SLACK_TIMEOUT_MS: x",
+            ),
+            (
+                Error::HttpClient("x".into()),
+                "EcsRerunNotifier.HttpClient",
+                "cannot build the HTTP client: x",
+            ),
+            (
+                Error::EmptyBody,
+                "EcsRerunNotifier.EmptyBody",
+                "SQS record has no body",
+            ),
+            (
+                Error::RateLimited {
+                    retry_after: Some(Duration::from_secs(30)),
+                },
+                "EcsRerunNotifier.RateLimited",
+                "Slack rate limited the webhook (retry after 30 s)",
+            ),
+            (
+                Error::RateLimited { retry_after: None },
+                "EcsRerunNotifier.RateLimited",
+                "Slack rate limited the webhook (retry after unknown)",
+            ),
+            (
+                Error::SkippedAfterRateLimit,
+                "EcsRerunNotifier.SkippedAfterRateLimit",
+                "not posted: Slack rate limited an earlier record of this batch",
+            ),
+            (
+                Error::Rejected {
+                    status: 400,
+                    body: "invalid_payload".into(),
+                },
+                "EcsRerunNotifier.SlackRejected",
+                "Slack rejected the message: HTTP 400 invalid_payload",
+            ),
+            (
+                Error::SlackUnavailable {
+                    status: 503,
+                    body: "service_unavailable".into(),
+                },
+                "EcsRerunNotifier.SlackUnavailable",
+                "Slack failed: HTTP 503 service_unavailable",
+            ),
+            (
+                Error::Timeout(Duration::from_millis(5000)),
+                "EcsRerunNotifier.Timeout",
+                "Slack did not answer within 5000 ms",
+            ),
+            (
+                Error::Connect("refused".into()),
+                "EcsRerunNotifier.Connect",
+                "cannot connect to Slack: refused",
+            ),
+            (
+                Error::Request("reset".into()),
+                "EcsRerunNotifier.Request",
+                "request to Slack failed: reset",
+            ),
+        ];
+        for (err, want_type, want_msg) in cases {
+            assert_eq!(err.error_type(), want_type);
+            assert_eq!(err.to_string(), want_msg);
+        }
+    }
+}

@@ -1,0 +1,297 @@
+//! Configuration, read once from the environment (docs/CONTRACT.md §7). Invalid values fail the
+//! start-up with an error naming the variable.
+
+use ecs_rerun_core::plan::PlanConfig;
+
+use crate::error::Error;
+
+/// `STATE_MACHINE_ARN`: the re-run state machine (may carry a `#TestCase` suffix locally).
+pub const STATE_MACHINE_ARN: &str = "STATE_MACHINE_ARN";
+/// `RETRYABLE_REASONS`: comma list of RunTask failure reasons worth a re-run (exact match).
+pub const RETRYABLE_REASONS: &str = "RETRYABLE_REASONS";
+/// `MAX_ATTEMPTS`: re-runs at most (1–10).
+pub const MAX_ATTEMPTS: &str = "MAX_ATTEMPTS";
+/// `RETRY_INTERVAL_SECONDS`: wait before the first re-run.
+pub const RETRY_INTERVAL_SECONDS: &str = "RETRY_INTERVAL_SECONDS";
+/// `BACKOFF_RATE`: multiplier of the wait between re-runs (≥ 1).
+pub const BACKOFF_RATE: &str = "BACKOFF_RATE";
+/// `TARGET_CLUSTERS`: comma list of cluster names whose failures are re-run; `*` = all.
+pub const TARGET_CLUSTERS: &str = "TARGET_CLUSTERS";
+
+/// Largest accepted `RETRY_INTERVAL_SECONDS` (one day): a longer first wait is a typo.
+pub const MAX_INTERVAL_SECONDS: u32 = 86_400;
+
+/// The starter's configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where executions are started, passed to StartExecution as-is (`#TestCase` included).
+    pub state_machine_arn: String,
+    /// How plans are built; `state_machine_arn` is set to [`Config::state_machine_arn`].
+    pub plan: PlanConfig,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup` (the environment, or a map in tests). An unset
+    /// or blank optional variable takes its default.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let defaults = PlanConfig::default();
+
+        let state_machine_arn = get(STATE_MACHINE_ARN).ok_or(Error::MissingEnv {
+            name: STATE_MACHINE_ARN,
+        })?;
+        check_state_machine_arn(&state_machine_arn)?;
+
+        let retryable_reasons = match get(RETRYABLE_REASONS) {
+            Some(v) => comma_list(RETRYABLE_REASONS, &v)?,
+            None => defaults.retryable_reasons.clone(),
+        };
+        let max_attempts = match get(MAX_ATTEMPTS) {
+            Some(v) => match v.parse::<u32>() {
+                Ok(n) if (1..=10).contains(&n) => n,
+                _ => return Err(invalid(MAX_ATTEMPTS, v, "must be an integer from 1 to 10")),
+            },
+            None => defaults.max_attempts,
+        };
+        let interval_seconds = match get(RETRY_INTERVAL_SECONDS) {
+            Some(v) => match v.parse::<u32>() {
+                Ok(n) if n <= MAX_INTERVAL_SECONDS => n,
+                _ => {
+                    return Err(invalid(
+                        RETRY_INTERVAL_SECONDS,
+                        v,
+                        "must be a whole number of seconds from 0 to 86400",
+                    ));
+                }
+            },
+            None => defaults.interval_seconds,
+        };
+        let backoff_rate = match get(BACKOFF_RATE) {
+            Some(v) => match v.parse::<f64>() {
+                Ok(r) if r.is_finite() && r >= 1.0 => r,
+                _ => return Err(invalid(BACKOFF_RATE, v, "must be a number ≥ 1")),
+            },
+            None => defaults.backoff_rate,
+        };
+        let target_clusters = match get(TARGET_CLUSTERS) {
+            Some(v) => comma_list(TARGET_CLUSTERS, &v)?,
+            None => defaults.target_clusters.clone(),
+        };
+
+        let config = Config {
+            plan: PlanConfig {
+                retryable_reasons,
+                max_attempts,
+                interval_seconds,
+                backoff_rate,
+                target_clusters,
+                state_machine_arn: Some(state_machine_arn.clone()),
+            },
+            state_machine_arn,
+        };
+        // the core's own range checks, as a backstop to the ones above
+        config.plan.validate()?;
+        Ok(config)
+    }
+}
+
+fn invalid(name: &'static str, value: String, problem: &str) -> Error {
+    Error::InvalidEnv {
+        name,
+        value,
+        problem: problem.to_owned(),
+    }
+}
+
+/// `a, b,c` → `["a", "b", "c"]`; an empty item (`a,,b`) is a typo and rejected.
+fn comma_list(name: &'static str, value: &str) -> Result<Vec<String>, Error> {
+    let items: Vec<String> = value.split(',').map(|s| s.trim().to_owned()).collect();
+    if items.iter().any(String::is_empty) {
+        return Err(invalid(
+            name,
+            value.to_owned(),
+            "comma list with an empty item",
+        ));
+    }
+    Ok(items)
+}
+
+/// `arn:<partition>:states:<region>:<account>:stateMachine:<name>[#TestCase]`.
+fn check_state_machine_arn(arn: &str) -> Result<(), Error> {
+    let parts: Vec<&str> = arn.splitn(7, ':').collect();
+    let ok = parts.len() == 7
+        && parts[0] == "arn"
+        && !parts[1].is_empty()
+        && parts[2] == "states"
+        && parts[5] == "stateMachine"
+        && !parts[6].is_empty()
+        && !parts[6].starts_with('#');
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            STATE_MACHINE_ARN,
+            arn.to_owned(),
+            "must be arn:<partition>:states:<region>:<account>:stateMachine:<name>",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    const ARN: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:ecs-rerun";
+
+    fn load(vars: &[(&str, &str)]) -> Result<Config, Error> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_follow_the_contract() {
+        let c = load(&[(STATE_MACHINE_ARN, ARN)]).expect("valid");
+        assert_eq!(c.state_machine_arn, ARN);
+        assert_eq!(c.plan.retryable_reasons, vec!["AGENT".to_owned()]);
+        assert_eq!(c.plan.max_attempts, 3);
+        assert_eq!(c.plan.interval_seconds, 60);
+        assert!((c.plan.backoff_rate - 2.0).abs() < f64::EPSILON);
+        assert_eq!(
+            c.plan.target_clusters,
+            PlanConfig::default().target_clusters
+        );
+        assert_eq!(c.plan.state_machine_arn.as_deref(), Some(ARN));
+    }
+
+    #[test]
+    fn every_variable_is_read() {
+        let local = "arn:aws:states:us-east-1:123456789012:stateMachine:ecs-rerun#AgentThenOk";
+        let c = load(&[
+            (STATE_MACHINE_ARN, local),
+            (RETRYABLE_REASONS, "AGENT, RESOURCE:MEMORY"),
+            (MAX_ATTEMPTS, "10"),
+            (RETRY_INTERVAL_SECONDS, "1"),
+            (BACKOFF_RATE, "1.5"),
+            (TARGET_CLUSTERS, "prod,batch"),
+        ])
+        .expect("valid");
+        // the #TestCase suffix is kept: StartExecution gets it as-is
+        assert_eq!(c.state_machine_arn, local);
+        assert_eq!(c.plan.retryable_reasons, ["AGENT", "RESOURCE:MEMORY"]);
+        assert_eq!(c.plan.max_attempts, 10);
+        assert_eq!(c.plan.interval_seconds, 1);
+        assert!((c.plan.backoff_rate - 1.5).abs() < f64::EPSILON);
+        assert_eq!(c.plan.target_clusters, ["prod", "batch"]);
+    }
+
+    #[test]
+    fn blank_optional_variables_take_defaults() {
+        let c = load(&[
+            (STATE_MACHINE_ARN, ARN),
+            (MAX_ATTEMPTS, ""),
+            (RETRYABLE_REASONS, "  "),
+        ])
+        .expect("valid");
+        assert_eq!(c.plan.max_attempts, 3);
+        assert_eq!(c.plan.retryable_reasons, ["AGENT"]);
+    }
+
+    /// Variables set, error type wanted, name the message must contain.
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let cases: &[Case] = &[
+            (&[], "EcsRerunStarter.MissingEnv", STATE_MACHINE_ARN),
+            (
+                &[(STATE_MACHINE_ARN, " ")],
+                "EcsRerunStarter.MissingEnv",
+                STATE_MACHINE_ARN,
+            ),
+            (
+                &[(STATE_MACHINE_ARN, "ecs-rerun")],
+                "EcsRerunStarter.InvalidEnv",
+                STATE_MACHINE_ARN,
+            ),
+            (
+                &[(
+                    STATE_MACHINE_ARN,
+                    "arn:aws:states:us-east-1:123456789012:activity:x",
+                )],
+                "EcsRerunStarter.InvalidEnv",
+                STATE_MACHINE_ARN,
+            ),
+            (
+                &[(STATE_MACHINE_ARN, ARN), (MAX_ATTEMPTS, "0")],
+                "EcsRerunStarter.InvalidEnv",
+                MAX_ATTEMPTS,
+            ),
+            (
+                &[(STATE_MACHINE_ARN, ARN), (MAX_ATTEMPTS, "11")],
+                "EcsRerunStarter.InvalidEnv",
+                MAX_ATTEMPTS,
+            ),
+            (
+                &[(STATE_MACHINE_ARN, ARN), (MAX_ATTEMPTS, "three")],
+                "EcsRerunStarter.InvalidEnv",
+                MAX_ATTEMPTS,
+            ),
+            (
+                &[(STATE_MACHINE_ARN, ARN), (RETRY_INTERVAL_SECONDS, "-1")],
+                "EcsRerunStarter.InvalidEnv",
+                RETRY_INTERVAL_SECONDS,
+            ),
+            (
+                &[(STATE_MACHINE_ARN, ARN), (RETRY_INTERVAL_SECONDS, "86401")],
+                "EcsRerunStarter.InvalidEnv",
+                RETRY_INTERVAL_SECONDS,
+            ),
+            (
+                &[(STATE_MACHINE_ARN, ARN), (BACKOFF_RATE, "0.5")],
+                "EcsRerunStarter.InvalidEnv",
+                BACKOFF_RATE,
+            ),
+            (
+                &[(STATE_MACHINE_ARN, ARN), (BACKOFF_RATE, "NaN")],
+                "EcsRerunStarter.InvalidEnv",
+                BACKOFF_RATE,
+            ),
+            (
+                &[(STATE_MACHINE_ARN, ARN), (BACKOFF_RATE, "inf")],
+                "EcsRerunStarter.InvalidEnv",
+                BACKOFF_RATE,
+            ),
+            (
+                &[(STATE_MACHINE_ARN, ARN), (RETRYABLE_REASONS, "AGENT,,x")],
+                "EcsRerunStarter.InvalidEnv",
+                RETRYABLE_REASONS,
+            ),
+            (
+                &[(STATE_MACHINE_ARN, ARN), (TARGET_CLUSTERS, "prod,")],
+                "EcsRerunStarter.InvalidEnv",
+                TARGET_CLUSTERS,
+            ),
+        ];
+        for (vars, want_type, want_name) in cases {
+            let err = load(vars).expect_err("must be rejected");
+            assert_eq!(err.error_type(), *want_type, "{vars:?}");
+            let msg = err.to_string();
+            assert!(msg.contains(want_name), "{msg} should name {want_name}");
+            assert!(!msg.contains('\n'));
+        }
+    }
+}

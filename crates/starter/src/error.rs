@@ -1,0 +1,139 @@
+//! The starter's one error type. Each variant has a stable name ([`Error::error_type`]) that shows
+//! in CloudWatch: treat the names as API.
+
+/// Everything that can go wrong in the starter, at start-up (configuration) or per SQS record.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A required environment variable is unset or empty.
+    #[error("missing environment variable {name}")]
+    MissingEnv {
+        /// The variable's name, e.g. `STATE_MACHINE_ARN`.
+        name: &'static str,
+    },
+    /// An environment variable is set to a value we cannot use.
+    #[error("invalid environment variable {name}={value:?}: {problem}")]
+    InvalidEnv {
+        /// The variable's name, e.g. `MAX_ATTEMPTS`.
+        name: &'static str,
+        /// The value as set (none of the starter's variables is a secret).
+        value: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The SQS record has no body.
+    #[error("SQS record has no body")]
+    EmptyBody,
+    /// From the core: the record body is not a CloudTrail RunTask EventBridge event (it can
+    /// never succeed), or the plan configuration is out of range.
+    #[error(transparent)]
+    Core(#[from] ecs_rerun_core::Error),
+    /// The plan could not be encoded as JSON (a bug, not an input problem).
+    #[error("cannot encode the plan as JSON: {0}")]
+    PlanEncoding(String),
+    /// Step Functions throttled `StartExecution`; SQS redelivers the record later.
+    #[error("StartExecution throttled ({code}): {message}")]
+    Throttled {
+        /// The service's error code, e.g. `ThrottlingException`.
+        code: String,
+        /// The service's message.
+        message: String,
+    },
+    /// Step Functions answered `StartExecution` with an error other than throttling or
+    /// `ExecutionAlreadyExists` (e.g. `StateMachineDoesNotExist`, `InvalidArn`).
+    #[error("StartExecution rejected ({code}): {message}")]
+    StartExecutionRejected {
+        /// The service's error code.
+        code: String,
+        /// The service's message.
+        message: String,
+    },
+    /// `StartExecution` got no usable answer (connection, timeout, unparseable response).
+    #[error("StartExecution failed without a service answer: {0}")]
+    StartExecutionUnavailable(String),
+}
+
+impl Error {
+    /// Stable error-type name, e.g. `EcsRerunStarter.Throttled`; core errors keep their own
+    /// (`EcsRerun.NotRunTask`, …).
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Error::MissingEnv { .. } => "EcsRerunStarter.MissingEnv",
+            Error::InvalidEnv { .. } => "EcsRerunStarter.InvalidEnv",
+            Error::EmptyBody => "EcsRerunStarter.EmptyBody",
+            Error::Core(e) => e.error_type(),
+            Error::PlanEncoding(_) => "EcsRerunStarter.PlanEncoding",
+            Error::Throttled { .. } => "EcsRerunStarter.Throttled",
+            Error::StartExecutionRejected { .. } => "EcsRerunStarter.StartExecutionRejected",
+            Error::StartExecutionUnavailable(_) => "EcsRerunStarter.StartExecutionUnavailable",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_types_are_stable_and_messages_one_line() {
+        let cases = [
+            (
+                Error::MissingEnv {
+                    name: "STATE_MACHINE_ARN",
+                },
+                "EcsRerunStarter.MissingEnv",
+                "missing environment variable STATE_MACHINE_ARN",
+            ),
+            (
+                Error::InvalidEnv {
+                    name: "MAX_ATTEMPTS",
+                    value: "0".into(),
+                    problem: "must be an integer from 1 to 10".into(),
+                },
+                "EcsRerunStarter.InvalidEnv",
+                "invalid environment variable MAX_ATTEMPTS=\"0\": must be an integer from 1 to 10",
+            ),
+            (
+                Error::EmptyBody,
+                "EcsRerunStarter.EmptyBody",
+                "SQS record has no body",
+            ),
+            (
+                Error::Core(ecs_rerun_core::Error::NotRunTask(
+                    "eventName is StopTask".into(),
+                )),
+                "EcsRerun.NotRunTask",
+                "not a CloudTrail RunTask event: eventName is StopTask",
+            ),
+            (
+                Error::PlanEncoding("x".into()),
+                "EcsRerunStarter.PlanEncoding",
+                "cannot encode the plan as JSON: x",
+            ),
+            (
+                Error::Throttled {
+                    code: "ThrottlingException".into(),
+                    message: "Rate exceeded".into(),
+                },
+                "EcsRerunStarter.Throttled",
+                "StartExecution throttled (ThrottlingException): Rate exceeded",
+            ),
+            (
+                Error::StartExecutionRejected {
+                    code: "StateMachineDoesNotExist".into(),
+                    message: "State Machine Does Not Exist".into(),
+                },
+                "EcsRerunStarter.StartExecutionRejected",
+                "StartExecution rejected (StateMachineDoesNotExist): State Machine Does Not Exist",
+            ),
+            (
+                Error::StartExecutionUnavailable("dispatch failure".into()),
+                "EcsRerunStarter.StartExecutionUnavailable",
+                "StartExecution failed without a service answer: dispatch failure",
+            ),
+        ];
+        for (err, want_type, want_msg) in cases {
+            assert_eq!(err.error_type(), want_type);
+            assert_eq!(err.to_string(), want_msg);
+        }
+    }
+}
