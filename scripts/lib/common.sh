@@ -1,0 +1,75 @@
+# shellcheck shell=bash disable=SC2034  # SC2034: the variables are used by the scripts that source this file
+# Shared shell helpers for scripts/demo and .ci/run: paths, pins, logging, free ports,
+# process bookkeeping with cleanup traps. Source it; it defines functions and variables only.
+
+ROOT="${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+LOCAL_DIR="${ECS_RERUN_LOCAL_DIR:-$ROOT/.local}"
+LS_VENV="$LOCAL_DIR/localstack-venv"
+TOOLS_VENV="$LOCAL_DIR/tools-venv"
+
+# Pins (see /work/shared/EMULATION.md — newer versions broke on this machine kind).
+LOCALSTACK_PIN="localstack-core[runtime]==2026.3.0"
+LOCALSTACK_VERSION="2026.3.0"
+LOCALSTACK_EXTRA_PINS=("cbor2<5.8" "cryptography>=45,<46" "pyopenssl==25.1.0" "service_identity")
+BOTO3_PIN="boto3"  # whatever localstack-core resolves; the harness only needs the client
+CARGO_LAMBDA_VERSION="1.9.2"
+ZIGLANG_VERSION="0.17.1"
+
+log()  { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die()  { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# free_port: print a TCP port on 127.0.0.1 that nothing listens on right now.
+free_port() {
+  python3 - <<'PY'
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()
+PY
+}
+
+# Process bookkeeping: every background process we start is recorded; cleanup stops exactly those
+# (their process groups, since they were started with setsid), never by name.
+STARTED_PIDS=()
+track_pid() { STARTED_PIDS+=("$1"); }
+
+stop_started() {
+  local pid
+  for pid in "${STARTED_PIDS[@]:-}"; do
+    [ -n "$pid" ] || continue
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    fi
+  done
+  local deadline=$((SECONDS + 10))
+  for pid in "${STARTED_PIDS[@]:-}"; do
+    [ -n "$pid" ] || continue
+    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  STARTED_PIDS=()
+}
+
+# start_bg NAME LOGFILE CMD...: start CMD in its own session (process group), record its pid.
+# The pid is left in $LAST_PID.
+start_bg() {
+  local name="$1" logfile="$2"; shift 2
+  setsid "$@" >"$logfile" 2>&1 < /dev/null &
+  LAST_PID=$!
+  track_pid "$LAST_PID"
+  log "started $name (pid $LAST_PID, log $logfile)"
+}
+
+# wait_http URL TIMEOUT_S [PID]: wait until URL answers (any HTTP status) or PID dies / timeout.
+wait_http() {
+  local url="$1" pid="${3:-}" deadline=$((SECONDS + $2))
+  while [ $SECONDS -lt $deadline ]; do
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then return 2; fi
+    if curl -s -o /dev/null --max-time 2 "$url"; then return 0; fi
+    sleep 0.3
+  done
+  return 1
+}

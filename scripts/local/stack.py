@@ -1,0 +1,229 @@
+"""Deploy the (transformed) real template to LocalStack and describe what got deployed."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+import cfn
+
+
+@dataclass
+class Deployed:
+    stack_name: str
+    region: str
+    account: str
+    physical: dict[str, str]  # logical id -> physical id
+    types: dict[str, str]  # logical id -> resource type
+    attrs: dict[tuple[str, str], str]
+    outputs: dict[str, str]
+    info: dict[str, Any]  # from cfn.transform
+    params: dict[str, str]
+    function_env: dict[str, dict[str, str]] = field(default_factory=dict)  # bin name -> env
+    function_bins: dict[str, str] = field(default_factory=dict)  # logical id -> bin name
+
+    def of_type(self, t: str) -> list[str]:
+        return [lid for lid, ty in self.types.items() if ty == t]
+
+    def one(self, t: str) -> str:
+        ids = self.of_type(t)
+        if len(ids) != 1:
+            raise SystemExit(f"error: expected exactly one {t} in the deployed stack, found {ids}")
+        return ids[0]
+
+
+class Clients:
+    def __init__(self, endpoint: str, region: str):
+        cfg = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=30)
+        self.endpoint = endpoint
+        self.region = region
+
+        def mk(name: str, **kw: Any) -> Any:
+            return boto3.client(name, endpoint_url=endpoint, region_name=region, config=kw.get("config", cfg))
+
+        self.cfn = mk("cloudformation")
+        self.s3 = mk("s3", config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}))
+        self.sqs = mk("sqs")
+        self.sns = mk("sns")
+        self.sfn = mk("stepfunctions")
+        self.events = mk("events")
+        self.iam = mk("iam")
+        self.sts = mk("sts")
+
+
+def bin_name_for(lid: str, fn: dict[str, Any], bins: list[str]) -> str:
+    """Which cargo-lambda bin a template function is: by its code key, else by its logical id."""
+    props = fn.get("Properties") or {}
+    hay = json.dumps(props.get("Code") or {}) + " " + json.dumps(props.get("FunctionName") or "")
+    for b in bins:
+        if b in hay:
+            return b
+    low = lid.lower()
+    for b in bins:
+        short = b.rsplit("-", 1)[-1]  # ecs-rerun-starter -> starter
+        if short in low:
+            return b
+    raise SystemExit(f"error: cannot tell which of {bins} the template function {lid} is")
+
+
+def deploy(
+    c: Clients,
+    template_path: str,
+    asl_path: str,
+    params: dict[str, str],
+    bins: list[str],
+    stack_name: str = "ecs-rerun",
+    visibility_timeout: int = 3,
+    max_receive_count: int | None = None,
+    log: Any = print,
+) -> Deployed:
+    tpl = cfn.load_template(template_path)
+    declared = tpl.get("Parameters") or {}
+    unknown = sorted(set(params) - set(declared))
+    if unknown:
+        log(f"deploy: parameters not in the template, ignored: {', '.join(unknown)}")
+    params = {k: v for k, v in params.items() if k in declared}
+    out_tpl, info = cfn.transform(tpl, visibility_timeout=visibility_timeout, max_receive_count=max_receive_count)
+    log("deploy: test-side transformation of " + os.path.relpath(template_path))
+    for lid, t in info["dropped"].items():
+        log(f"  dropped {lid} ({t})")
+    for lid, ch in info["queueChanges"].items():
+        if ch:
+            log(f"  {lid}: " + ", ".join(f"{k} {a} -> {b}" for k, (a, b) in ch.items()))
+
+    account = c.sts.get_caller_identity()["Account"]
+    pseudo = {
+        "AWS::Region": c.region,
+        "AWS::AccountId": account,
+        "AWS::Partition": "aws",
+        "AWS::StackName": stack_name,
+        "AWS::URLSuffix": "amazonaws.com",
+    }
+
+    # Upload the ASL where the template's DefinitionS3Location says it is.
+    pre = cfn.Resolver(tpl, params, {}, {}, dict(pseudo))
+    uploaded = False
+    for lid, r in (out_tpl.get("Resources") or {}).items():
+        if r.get("Type") != "AWS::StepFunctions::StateMachine":
+            continue
+        loc = (r.get("Properties") or {}).get("DefinitionS3Location")
+        if not loc:
+            continue
+        loc = pre.eval(loc)
+        bucket, key = loc["Bucket"], loc["Key"]
+        try:
+            c.s3.create_bucket(Bucket=bucket)
+        except c.s3.exceptions.BucketAlreadyOwnedByYou:
+            pass
+        with open(asl_path, "rb") as f:
+            c.s3.put_object(Bucket=bucket, Key=key, Body=f.read())
+        log(f"deploy: uploaded {os.path.relpath(asl_path)} to s3://{bucket}/{key} ({lid}.DefinitionS3Location)")
+        uploaded = True
+    if not uploaded:
+        log("deploy: note: no state machine with DefinitionS3Location; nothing uploaded")
+
+    # LocalStack's CloudFormation engine occasionally fails a resource on a loaded machine (seen:
+    # QueueAlreadyExists from its own retried CreateQueue): try again under a fresh stack name.
+    attempts = 3
+    for attempt in range(1, attempts + 1):
+        name = stack_name if attempt == 1 else f"{stack_name}-{attempt}"
+        t0 = time.time()
+        c.cfn.create_stack(
+            StackName=name,
+            TemplateBody=json.dumps(out_tpl),
+            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()],
+            Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+        )
+        waiter = c.cfn.get_waiter("stack_create_complete")
+        try:
+            waiter.wait(StackName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+            stack_name = name
+            break
+        except Exception as e:
+            events = c.cfn.describe_stack_events(StackName=name)["StackEvents"]
+            bad = [
+                f"{ev['LogicalResourceId']}: {ev.get('ResourceStatusReason', '')}"
+                for ev in events
+                if "FAILED" in ev.get("ResourceStatus", "") and ev.get("ResourceStatusReason")
+            ]
+            msg = f"stack {name} did not deploy: {e}\n  " + "\n  ".join(bad[:10])
+            if attempt == attempts:
+                raise SystemExit("error: " + msg) from None
+            log(f"deploy: {msg}\n  retrying under a new stack name")
+            try:
+                c.cfn.delete_stack(StackName=name)
+            except Exception:
+                pass
+    log(f"deploy: stack {stack_name} CREATE_COMPLETE in {time.time() - t0:.1f} s")
+
+    physical: dict[str, str] = {}
+    types: dict[str, str] = {}
+    for r in c.cfn.describe_stack_resources(StackName=stack_name)["StackResources"]:
+        physical[r["LogicalResourceId"]] = r["PhysicalResourceId"]
+        types[r["LogicalResourceId"]] = r["ResourceType"]
+    stack = c.cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []}
+
+    attrs: dict[tuple[str, str], str] = {}
+    for lid, t in types.items():
+        pid = physical[lid]
+        if t == "AWS::SQS::Queue":
+            a = c.sqs.get_queue_attributes(QueueUrl=pid, AttributeNames=["All"])["Attributes"]
+            attrs[(lid, "Arn")] = a["QueueArn"]
+            attrs[(lid, "QueueUrl")] = pid
+            attrs[(lid, "QueueName")] = a["QueueArn"].rsplit(":", 1)[-1]
+        elif t == "AWS::SNS::Topic":
+            attrs[(lid, "TopicArn")] = pid
+            attrs[(lid, "TopicName")] = pid.rsplit(":", 1)[-1]
+        elif t == "AWS::StepFunctions::StateMachine":
+            attrs[(lid, "Arn")] = pid
+            attrs[(lid, "Name")] = pid.rsplit(":", 1)[-1]
+        elif t == "AWS::Events::Rule":
+            attrs[(lid, "Arn")] = pid if pid.startswith("arn:") else f"arn:aws:events:{c.region}:{account}:rule/{pid}"
+        elif t == "AWS::IAM::Role":
+            try:
+                attrs[(lid, "Arn")] = c.iam.get_role(RoleName=pid)["Role"]["Arn"]
+            except Exception:
+                pass
+
+    d = Deployed(stack_name, c.region, account, physical, types, attrs, outputs, info, params)
+    resolver = cfn.Resolver(tpl, params, physical, attrs, dict(pseudo))
+    for lid, fn in info["functions"].items():
+        if fn.get("Condition") and not resolver.condition(fn["Condition"]):
+            continue
+        b = bin_name_for(lid, fn, bins)
+        d.function_bins[lid] = b
+        d.function_env[b] = cfn.resolve_env(resolver, fn)
+    # mappings: resolve queue ARN -> queue URL
+    arn_to_url = {attrs[(lid, "Arn")]: physical[lid] for lid, t in types.items() if t == "AWS::SQS::Queue"}
+    resolved = []
+    for m in info["mappings"]:
+        if m.get("Condition") and not resolver.condition(m["Condition"]):
+            log(f"deploy: mapping {m['logicalId']} is off (condition {m['Condition']} is false)")
+            continue
+        props = m.get("Properties") or {}
+        src = resolver.eval(props.get("EventSourceArn"))
+        fn_ref = props.get("FunctionName")
+        fn_lid = next(iter(cfn.refs(fn_ref)), None) if isinstance(fn_ref, dict) else None
+        if fn_lid not in d.function_bins:
+            raise SystemExit(f"error: event source mapping {m['logicalId']} names an unknown function {fn_ref}")
+        resolved.append(
+            {
+                "logicalId": m["logicalId"],
+                "queueArn": src,
+                "queueUrl": arn_to_url.get(src),
+                "function": d.function_bins[fn_lid],
+                "batchSize": int(resolver.eval(props.get("BatchSize", 10))),
+                "reportBatchItemFailures": "ReportBatchItemFailures"
+                in (resolver.eval(props.get("FunctionResponseTypes")) or []),
+                "enabled": resolver.eval(props.get("Enabled", True)) not in (False, "false"),
+            }
+        )
+    d.info["resolvedMappings"] = resolved
+    return d
