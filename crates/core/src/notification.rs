@@ -340,7 +340,7 @@ pub fn first_notice(
     let mut next_steps = Vec::new();
     match kind {
         Kind::LaunchFailed => next_steps.push(format!(
-            "Nothing to do yet: ecs-rerun re-runs the {} up to {} (waits: {}) and posts the outcome in this thread.",
+            "Nothing to do yet: ecs-rerun re-runs the {} up to {} (waits: {}) and posts the outcome to this channel.",
             plural(plan.missing_count, "missing task", "missing tasks"),
             plural(plan.max_attempts, "time", "times"),
             plan.wait_seconds
