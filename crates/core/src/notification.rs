@@ -395,13 +395,15 @@ pub fn first_notice(
     }
 
     let mut related = vec![plan.cluster.clone(), plan.task_definition.clone()];
+    let mut seen: std::collections::HashSet<&str> =
+        [plan.cluster.as_str(), plan.task_definition.as_str()].into();
     for arn in plan
         .failures
         .iter()
         .flat_map(|g| g.arns.iter())
         .chain(started_task_arns)
     {
-        if !related.contains(arn) {
+        if seen.insert(arn.as_str()) {
             related.push(arn.clone());
         }
     }

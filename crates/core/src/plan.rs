@@ -397,18 +397,26 @@ fn quote_reason(reason: &str) -> String {
 }
 
 fn group_failures(event: &RunTaskEvent, retryable_reasons: &[String]) -> Vec<FailureGroup> {
+    // Distinct reasons in order of appearance, each with its distinct ARNs: linear in the number
+    // of failures (a set of seen (reason, arn) pairs, an index of groups by reason).
     let mut groups: Vec<FailureGroup> = Vec::new();
+    let mut group_of: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut seen: std::collections::HashSet<(String, String)> = std::collections::HashSet::new();
     for f in event.failures() {
         let reason = f.reason.clone().unwrap_or_default();
         let arn = f.arn.clone();
-        if let Some(g) = groups.iter_mut().find(|g| g.reason == reason) {
+        if let Some(&i) = group_of.get(&reason) {
             if let Some(arn) = arn {
-                if !g.arns.contains(&arn) {
-                    g.arns.push(arn);
+                if seen.insert((reason, arn.clone())) {
+                    groups[i].arns.push(arn);
                 }
             }
             continue;
         }
+        if let Some(arn) = &arn {
+            seen.insert((reason.clone(), arn.clone()));
+        }
+        group_of.insert(reason.clone(), groups.len());
         let class = FailureReason::classify(&reason);
         groups.push(FailureGroup {
             retryable: !reason.trim().is_empty() && is_retryable(&reason, retryable_reasons),

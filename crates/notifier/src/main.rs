@@ -23,7 +23,7 @@ use crate::handler::Handler;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    lambda_runtime::tracing::init_default_subscriber();
+    ecs_rerun_lambda::init_logging();
     let webhook = Config::from_env().and_then(|config| {
         let timeout = config.timeout;
         SlackWebhook::new(config.webhook_url, timeout).map(|w| (w, timeout))

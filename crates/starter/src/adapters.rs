@@ -14,6 +14,22 @@ const THROTTLING_CODES: &[&str] = &[
     "KmsThrottlingException",
 ];
 
+/// The Step Functions client, built once at start-up from the standard AWS environment (region,
+/// credentials, `AWS_ENDPOINT_URL` locally). Its HTTPS client is rustls with the ring provider, not
+/// the SDK default (aws-lc), whose CPU-jitter entropy seeding cost ≈ 22 ms on the first TLS
+/// handshake here (26 ms → 5 ms exec-to-first-answer, zip 3.15 → 2.22 MB, measured by scripts/perf).
+pub async fn sfn_client() -> aws_sdk_sfn::Client {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(http)
+        .load()
+        .await;
+    aws_sdk_sfn::Client::new(&sdk)
+}
+
 /// Starts executions with the Step Functions SDK client (endpoint from the standard
 /// `AWS_ENDPOINT_URL` locally).
 #[derive(Debug, Clone)]

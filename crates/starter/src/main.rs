@@ -19,7 +19,7 @@ use crate::handler::Handler;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    lambda_runtime::tracing::init_default_subscriber();
+    ecs_rerun_lambda::init_logging();
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(err) => {
@@ -27,8 +27,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let sdk = aws_config::load_from_env().await;
-    let handler = Handler::new(config, SfnExecutions::new(aws_sdk_sfn::Client::new(&sdk)));
+    let handler = Handler::new(config, SfnExecutions::new(adapters::sfn_client().await));
     let handler = &handler;
     let run = lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| async move {
         Ok::<_, lambda_runtime::Error>(handler.handle(event.payload).await)
