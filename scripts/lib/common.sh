@@ -73,3 +73,28 @@ wait_http() {
   done
   return 1
 }
+
+# start_localstack LOGFILE [SFN_MOCK_CONFIG]: start LocalStack (pinned venv) on a free 127.0.0.1 port
+# and wait until it is ready. Sets LS_PORT, LS_PID and LS_ENDPOINT. Uses start_bg (stopped by
+# stop_started). The emulator settings are the ones EMULATION.md verified.
+start_localstack() {
+  local logfile="$1" mock="${2:-}" deadline
+  LS_PORT="$(free_port)"
+  LS_ENDPOINT="http://127.0.0.1:$LS_PORT"
+  log "starting LocalStack on 127.0.0.1:$LS_PORT"
+  start_bg localstack "$logfile" env \
+    GATEWAY_LISTEN="127.0.0.1:$LS_PORT" LOCALSTACK_HOST="127.0.0.1:$LS_PORT" \
+    SERVICES=stepfunctions,sns,sqs,events,cloudformation,iam,sts,s3,logs EAGER_SERVICE_LOADING=1 \
+    ${mock:+SFN_MOCK_CONFIG="$mock"} DISABLE_EVENTS=1 SKIP_SSL_CERT_DOWNLOAD=1 \
+    "$LS_VENV/bin/python" -m localstack.runtime.main
+  LS_PID=$LAST_PID
+  if ! wait_http "$LS_ENDPOINT/_localstack/health" 120 "$LS_PID"; then
+    tail -n 40 "$logfile" >&2 || true
+    die "LocalStack did not become ready (log: $logfile)"
+  fi
+  deadline=$((SECONDS + 60))
+  until grep -q "Ready\." "$logfile" 2>/dev/null; do
+    [ $SECONDS -lt $deadline ] || { tail -n 40 "$logfile" >&2; die "LocalStack never printed Ready. (log: $logfile)"; }
+    sleep 0.3
+  done
+}
