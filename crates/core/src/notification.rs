@@ -172,6 +172,11 @@ impl Notification {
     /// Parses a Q custom notification (ours or another app's). Fails when the text is not JSON or
     /// lacks `version`, `source` or `content`.
     pub fn parse(s: &str) -> Result<Notification, Error> {
+        // Fast path: straight into the struct (`version`, `source`, `content` are required
+        // fields). Only a failure pays for the Value walk that names the problem.
+        if let Ok(n) = serde_json::from_str::<Notification>(s) {
+            return Ok(n);
+        }
         let v: Value = serde_json::from_str(s).map_err(|e| {
             Error::InvalidNotification(format!("not JSON: {}", one_line(&e.to_string())))
         })?;
