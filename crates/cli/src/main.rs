@@ -4,8 +4,10 @@
 //! is a new module, a variant in [`Command`] and an arm in [`Command::run`].
 
 mod common;
+mod package;
 mod plan;
 mod preview;
+mod quick_create;
 
 use std::process::ExitCode;
 
@@ -26,6 +28,11 @@ enum Command {
     Plan(plan::Args),
     /// Print the Slack webhook payload of the first notification for a CloudTrail RunTask event.
     Preview(preview::Args),
+    /// Upload the Lambda zips, the state machine and a deployable template to S3; print the
+    /// CloudFormation quick-create link.
+    Package(package::Args),
+    /// Print the CloudFormation quick-create link for an already published template.
+    QuickCreateUrl(quick_create::Args),
 }
 
 impl Command {
@@ -33,6 +40,8 @@ impl Command {
         match self {
             Command::Plan(args) => plan::run(args),
             Command::Preview(args) => preview::run(args),
+            Command::Package(args) => package::run(args),
+            Command::QuickCreateUrl(args) => quick_create::run(args),
         }
     }
 }

@@ -1,0 +1,165 @@
+//! `ecs-rerun package`: publish a release to S3 and print its quick-create link (the work is in the
+//! `ecs-rerun-package` crate; this module is the command line around it).
+
+use std::path::PathBuf;
+
+use ecs_rerun_package::links::DEFAULT_STACK_NAME;
+use ecs_rerun_package::{Artifacts, Request};
+
+use crate::common::InputError;
+
+/// Upload the Lambda zips, the state machine and a deployable template to S3; print the
+/// CloudFormation quick-create URL.
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+pub struct Args {
+    /// Bucket to publish to (must exist, in the target region: Lambda reads code only from its own region)
+    #[arg(long, value_name = "BUCKET")]
+    pub bucket: String,
+    /// Key prefix ("folder") of this release, e.g. ecs-rerun/v1.2.3 (a trailing / is added)
+    #[arg(long, value_name = "PREFIX", default_value = "")]
+    pub prefix: String,
+    /// Region (default: the AWS configuration: AWS_REGION, profile, …)
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Stack name in the quick-create link
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_STACK_NAME)]
+    pub stack_name: String,
+    /// Template parameter value for the quick-create link, repeatable (e.g. --param MaxAttempts=3)
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, String)>,
+    /// Root of the ecs-rerun checkout (statemachine/, cloudformation/)
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub root: PathBuf,
+    /// Cargo target directory holding lambda/<binary>/bootstrap.zip (default: $CARGO_TARGET_DIR, else <root>/target)
+    #[arg(long, value_name = "DIR")]
+    pub target_dir: Option<PathBuf>,
+}
+
+/// Bad arguments and missing local files are input errors (exit 2, like the other subcommands);
+/// a failed upload is not.
+pub fn classify(err: ecs_rerun_package::Error) -> anyhow::Error {
+    use ecs_rerun_package::Error as E;
+    match err {
+        E::Upload { .. } | E::Read { .. } => err.into(),
+        E::MissingZip(_)
+        | E::MissingFile(_)
+        | E::Invalid { .. }
+        | E::NoRegion
+        | E::Template { .. } => InputError(err.to_string()).into(),
+    }
+}
+
+/// clap value parser for `--param NAME=VALUE`.
+pub fn parse_param(arg: &str) -> Result<(String, String), String> {
+    ecs_rerun_package::parse_param(arg).map_err(|e| e.to_string())
+}
+
+/// Runs the command: progress to stderr, the quick-create URL alone on stdout.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let target_dir = args
+        .target_dir
+        .or_else(|| std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from))
+        .unwrap_or_else(|| args.root.join("target"));
+    let artifacts = Artifacts::in_checkout(&args.root, &target_dir);
+    let request = Request {
+        bucket: args.bucket,
+        prefix: args.prefix,
+        region: args.region,
+        stack_name: args.stack_name,
+        params: args.params,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let published = runtime
+        .block_on(ecs_rerun_package::package(&request, &artifacts))
+        .map_err(classify)?;
+    for key in &published.keys {
+        eprintln!("uploaded s3://{}/{key}", published.bucket);
+    }
+    eprintln!("template: {}", published.template_url);
+    eprintln!("quick-create link ({}):", published.region);
+    println!("{}", published.quick_create_url);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    #[test]
+    fn parses_flags_and_repeated_params() {
+        let cli = Cli::try_parse_from([
+            "ecs-rerun",
+            "--bucket",
+            "my-bucket",
+            "--prefix",
+            "ecs-rerun/v1.2.3",
+            "--region",
+            "eu-west-1",
+            "--param",
+            "SlackWebhookUrl=https://hooks.slack.com/services/T/B/x?y=1",
+            "--param",
+            "MaxAttempts=5",
+        ])
+        .expect("parses");
+        assert_eq!(cli.args.bucket, "my-bucket");
+        assert_eq!(cli.args.stack_name, "ecs-rerun");
+        assert_eq!(cli.args.root, PathBuf::from("."));
+        assert_eq!(
+            cli.args.params,
+            vec![
+                (
+                    "SlackWebhookUrl".to_string(),
+                    "https://hooks.slack.com/services/T/B/x?y=1".to_string()
+                ),
+                ("MaxAttempts".to_string(), "5".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_param_and_missing_bucket_are_usage_errors() {
+        let err = Cli::try_parse_from(["ecs-rerun", "--bucket", "b", "--param", "NoValue"])
+            .err()
+            .expect("rejects");
+        assert!(
+            err.to_string()
+                .contains("invalid --param \"NoValue\": expected Name=value"),
+            "{err}"
+        );
+        assert!(Cli::try_parse_from(["ecs-rerun"]).is_err());
+    }
+
+    #[test]
+    fn missing_zip_is_one_clear_line_before_any_aws_call() {
+        let dir =
+            std::env::temp_dir().join(format!("ecs-rerun-cli-package-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let args = Args {
+            bucket: "my-bucket".to_string(),
+            prefix: String::new(),
+            region: Some("eu-west-1".to_string()),
+            stack_name: "ecs-rerun".to_string(),
+            params: vec![],
+            root: dir.clone(),
+            target_dir: Some(dir.join("t")),
+        };
+        let err = run(args).expect_err("no zips").to_string();
+        assert_eq!(
+            err,
+            format!(
+                "missing {}/t/lambda/ecs-rerun-starter/bootstrap.zip: run cargo lambda build --release --arm64 --output-format zip first",
+                dir.display()
+            )
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

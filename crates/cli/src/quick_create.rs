@@ -1,0 +1,143 @@
+//! `ecs-rerun quick-create-url`: the CloudFormation console link for an already published template.
+
+use ecs_rerun_package::links::{
+    DEFAULT_STACK_NAME, validate_region, validate_stack_name, validate_template_url,
+};
+use ecs_rerun_package::{Error, quick_create_url, region_of_s3_url};
+
+/// Print the CloudFormation quick-create URL for a published template.
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+pub struct Args {
+    /// URL of the template in S3, e.g. https://ecs-rerun-releases-eu-west-1.s3.eu-west-1.amazonaws.com/ecs-rerun/v1.2.3/template.yaml
+    #[arg(long, value_name = "URL")]
+    pub template_url: String,
+    /// Region to create the stack in (default: the template URL's region, else AWS_REGION / AWS_DEFAULT_REGION)
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Stack name
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_STACK_NAME)]
+    pub stack_name: String,
+    /// Template parameter value, repeatable (e.g. --param MaxAttempts=3)
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = crate::package::parse_param)]
+    pub params: Vec<(String, String)>,
+}
+
+/// The link, or a one-line error.
+pub fn link(args: &Args) -> Result<String, Error> {
+    validate_template_url(&args.template_url)?;
+    validate_stack_name(&args.stack_name)?;
+    let region = match &args.region {
+        Some(region) => region.clone(),
+        None => region_of_s3_url(&args.template_url)
+            .or_else(|| env_region("AWS_REGION"))
+            .or_else(|| env_region("AWS_DEFAULT_REGION"))
+            .ok_or(Error::NoRegion)?,
+    };
+    validate_region(&region)?;
+    Ok(quick_create_url(
+        &region,
+        &args.template_url,
+        &args.stack_name,
+        &args.params,
+    ))
+}
+
+fn env_region(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// Runs the command: the URL alone on stdout.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let url = link(&args).map_err(crate::package::classify)?;
+    match (&args.region, region_of_s3_url(&args.template_url)) {
+        (Some(given), Some(of_url)) if *given != of_url => eprintln!(
+            "note: the template is in {of_url}, the stack would be in {given}; the Lambda code must be in a bucket of {given}"
+        ),
+        _ => {}
+    }
+    println!("{url}");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    fn parse(argv: &[&str]) -> Args {
+        let mut full = vec!["ecs-rerun"];
+        full.extend_from_slice(argv);
+        Cli::try_parse_from(full).expect("parses").args
+    }
+
+    #[test]
+    fn region_comes_from_the_template_url() {
+        let args = parse(&[
+            "--template-url",
+            "https://ecs-rerun-releases-cn-north-1.s3.cn-north-1.amazonaws.com.cn/ecs-rerun/v1.2.3/template.yaml",
+            "--stack-name",
+            "rerun",
+            "--param",
+            "RetryableReasons=AGENT,RESOURCE:MEMORY",
+        ]);
+        assert_eq!(
+            link(&args).expect("link"),
+            "https://console.amazonaws.cn/cloudformation/home?region=cn-north-1#/stacks/create/review\
+             ?templateURL=https%3A%2F%2Fecs-rerun-releases-cn-north-1.s3.cn-north-1.amazonaws.com.cn%2Fecs-rerun%2Fv1.2.3%2Ftemplate.yaml\
+             &stackName=rerun&param_RetryableReasons=AGENT%2CRESOURCE%3AMEMORY"
+        );
+    }
+
+    #[test]
+    fn explicit_region_wins() {
+        let args = parse(&[
+            "--template-url",
+            "https://b.s3.eu-west-1.amazonaws.com/template.yaml",
+            "--region",
+            "us-gov-west-1",
+        ]);
+        assert!(
+            link(&args)
+                .expect("link")
+                .starts_with("https://console.amazonaws-us-gov.com/cloudformation/home?region=us-gov-west-1#/stacks/create/review?templateURL=")
+        );
+    }
+
+    #[test]
+    fn bad_input_is_one_line() {
+        for (argv, want) in [
+            (
+                vec!["--template-url", "s3://b/t.yaml", "--region", "eu-west-1"],
+                "invalid --template-url \"s3://b/t.yaml\"",
+            ),
+            (
+                vec![
+                    "--template-url",
+                    "https://b.s3.eu-west-1.amazonaws.com/t",
+                    "--region",
+                    "moon",
+                ],
+                "invalid region \"moon\"",
+            ),
+            (
+                vec![
+                    "--template-url",
+                    "https://b.s3.eu-west-1.amazonaws.com/t",
+                    "--stack-name",
+                    "9",
+                ],
+                "invalid stack name \"9\"",
+            ),
+        ] {
+            let err = link(&parse(&argv)).expect_err(want).to_string();
+            assert!(err.starts_with(want), "{err}");
+            assert!(!err.contains('\n'));
+        }
+    }
+}

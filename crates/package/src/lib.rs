@@ -1,0 +1,24 @@
+//! ecs-rerun packaging: publish a release (the two Lambda zips, the state machine definition and a
+//! deployable CloudFormation template) to S3, and build the console's quick-create link for it in
+//! any region of any partition.
+//!
+//! - [`links`]: quick-create links, S3 object URLs, argument validation (pure).
+//! - [`template`]: sets the template's `ArtifactBucket` / `ArtifactPrefix` defaults, textually.
+//! - [`publish`]: the upload (aws-config + aws-sdk-s3, honouring the usual AWS environment).
+//!
+//! Bucket layout (one release = one prefix):
+//! ```text
+//! s3://<bucket>/<prefix>ecs-rerun-starter.zip
+//! s3://<bucket>/<prefix>ecs-rerun-notifier.zip
+//! s3://<bucket>/<prefix>rerun.asl.json
+//! s3://<bucket>/<prefix>template.yaml      ArtifactBucket/ArtifactPrefix default to <bucket>/<prefix>
+//! ```
+
+pub mod error;
+pub mod links;
+pub mod publish;
+pub mod template;
+
+pub use error::Error;
+pub use links::{parse_param, quick_create_url, region_of_s3_url, s3_object_url};
+pub use publish::{Artifacts, Published, Request, package, package_with_config};
