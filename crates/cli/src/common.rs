@@ -121,3 +121,14 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         EXIT_OTHER
     }
 }
+
+/// Parses one subcommand's flags as the command line would (tests of the subcommand modules).
+#[cfg(test)]
+pub fn try_parse_args<A: clap::Args + clap::FromArgMatches>(
+    argv: &[&str],
+) -> Result<A, clap::Error> {
+    let command = A::augment_args(clap::Command::new("ecs-rerun"));
+    let matches =
+        command.try_get_matches_from(std::iter::once("ecs-rerun").chain(argv.iter().copied()))?;
+    A::from_arg_matches(&matches)
+}

@@ -86,18 +86,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
-
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: Args,
-    }
+    use crate::common::try_parse_args;
 
     #[test]
     fn parses_flags_and_repeated_params() {
-        let cli = Cli::try_parse_from([
-            "ecs-rerun",
+        let args: Args = try_parse_args(&[
             "--bucket",
             "my-bucket",
             "--prefix",
@@ -110,11 +103,11 @@ mod tests {
             "MaxAttempts=5",
         ])
         .expect("parses");
-        assert_eq!(cli.args.bucket, "my-bucket");
-        assert_eq!(cli.args.stack_name, "ecs-rerun");
-        assert_eq!(cli.args.root, PathBuf::from("."));
+        assert_eq!(args.bucket, "my-bucket");
+        assert_eq!(args.stack_name, "ecs-rerun");
+        assert_eq!(args.root, PathBuf::from("."));
         assert_eq!(
-            cli.args.params,
+            args.params,
             vec![
                 (
                     "SlackWebhookUrl".to_string(),
@@ -127,7 +120,7 @@ mod tests {
 
     #[test]
     fn bad_param_and_missing_bucket_are_usage_errors() {
-        let err = Cli::try_parse_from(["ecs-rerun", "--bucket", "b", "--param", "NoValue"])
+        let err = try_parse_args::<Args>(&["--bucket", "b", "--param", "NoValue"])
             .err()
             .expect("rejects");
         assert!(
@@ -135,7 +128,7 @@ mod tests {
                 .contains("invalid --param \"NoValue\": expected Name=value"),
             "{err}"
         );
-        assert!(Cli::try_parse_from(["ecs-rerun"]).is_err());
+        assert!(try_parse_args::<Args>(&[]).is_err());
     }
 
     #[test]

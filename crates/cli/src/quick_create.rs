@@ -62,18 +62,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
-
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: Args,
-    }
 
     fn parse(argv: &[&str]) -> Args {
-        let mut full = vec!["ecs-rerun"];
-        full.extend_from_slice(argv);
-        Cli::try_parse_from(full).expect("parses").args
+        crate::common::try_parse_args(argv).expect("parses")
     }
 
     #[test]
