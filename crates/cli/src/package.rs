@@ -120,9 +120,8 @@ mod tests {
 
     #[test]
     fn bad_param_and_missing_bucket_are_usage_errors() {
-        let err = try_parse_args::<Args>(&["--bucket", "b", "--param", "NoValue"])
-            .err()
-            .expect("rejects");
+        let err =
+            try_parse_args::<Args>(&["--bucket", "b", "--param", "NoValue"]).expect_err("rejects");
         assert!(
             err.to_string()
                 .contains("invalid --param \"NoValue\": expected Name=value"),

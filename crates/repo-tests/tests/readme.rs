@@ -57,7 +57,7 @@ fn ci_runs_the_readme_test_command() {
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .collect();
     assert!(
-        runs.iter().any(|l| *l == "exec ./scripts/test"),
+        runs.contains(&"exec ./scripts/test"),
         ".ci/run must call the README's test command ./scripts/test; it runs {runs:?}"
     );
 }
