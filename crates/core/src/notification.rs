@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, one_line};
 use crate::event::Failure;
-use crate::plan::Plan;
+use crate::plan::{Plan, upper_first};
 use crate::reason::FailureReason;
 
 /// What a notification reports.
@@ -336,10 +336,10 @@ pub fn first_notice(
     match kind {
         Kind::LaunchFailed => description.push_str(&format!(
             "\n\n{}; re-run 1 of {} in {first_wait} s.",
-            capitalize(&plan.why),
+            upper_first(&plan.why),
             plan.max_attempts,
         )),
-        _ => description.push_str(&format!("\n\n{}.", capitalize(&plan.why))),
+        _ => description.push_str(&format!("\n\n{}.", upper_first(&plan.why))),
     }
 
     let mut next_steps = Vec::new();
@@ -474,14 +474,6 @@ pub fn first_notice(
             related_resources: related,
             additional_context: ctx,
         }),
-    }
-}
-
-fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
     }
 }
 

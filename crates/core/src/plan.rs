@@ -525,11 +525,20 @@ fn client_tokens(execution_name: &str, max_attempts: u32) -> Vec<ClientToken> {
 
 /// camelCase → PascalCase: the first character upper-cased, the rest untouched.
 pub fn pascal_case(key: &str) -> String {
-    let mut chars = key.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
+    upper_first(key)
+}
+
+/// `s` with its first character upper-cased; the rest is copied as one slice (collecting the
+/// chars one by one cost more than the rest of the key conversion).
+pub(crate) fn upper_first(s: &str) -> String {
+    let mut chars = s.chars();
+    let Some(first) = chars.next() else {
+        return String::new();
+    };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.extend(first.to_uppercase());
+    out.push_str(chars.as_str());
+    out
 }
 
 /// Re-cases every object key, recursively; values are untouched.
