@@ -118,24 +118,30 @@ const BROADCASTS: [&str; 3] = ["channel", "here", "everyone"];
 /// Escapes Slack's control characters `&`, `<`, `>`, and defuses `@channel`, `@here` and
 /// `@everyone` with an invisible word joiner after the `@`.
 pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for (i, c) in s.char_indices() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '@' => {
-                out.push('@');
-                let rest = &s.as_bytes()[i + 1..];
-                if BROADCASTS.iter().any(|b| {
-                    rest.len() >= b.len() && rest[..b.len()].eq_ignore_ascii_case(b.as_bytes())
-                }) {
-                    out.push('\u{2060}');
-                }
+    // The characters to act on are ASCII, so a byte scan never splits a UTF-8 sequence; the text
+    // between them is copied as whole slices.
+    let bytes = s.as_bytes();
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let replacement = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'@' if BROADCASTS.iter().any(|w| {
+                bytes.len() > i + w.len()
+                    && bytes[i + 1..=i + w.len()].eq_ignore_ascii_case(w.as_bytes())
+            }) =>
+            {
+                "@\u{2060}"
             }
-            c => out.push(c),
-        }
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        out.push_str(replacement);
+        start = i + 1;
     }
+    out.push_str(&s[start..]);
     out
 }
 
@@ -573,6 +579,58 @@ mod tests {
         let t = truncate(&escape(&format!("{}&&&&&&&&&&&&", "a".repeat(5))), 12);
         assert!(!t.trim_end_matches(TRUNCATED).ends_with("&am"), "{t}");
         assert!(t.chars().count() <= 12);
+    }
+
+    /// The byte-scanning `escape` equals the obvious char-by-char definition.
+    #[test]
+    fn escape_matches_the_char_by_char_definition() {
+        fn reference(s: &str) -> String {
+            let mut out = String::new();
+            for (i, c) in s.char_indices() {
+                match c {
+                    '&' => out.push_str("&amp;"),
+                    '<' => out.push_str("&lt;"),
+                    '>' => out.push_str("&gt;"),
+                    '@' => {
+                        out.push('@');
+                        let rest = s[i + 1..].to_ascii_lowercase();
+                        if BROADCASTS.iter().any(|b| rest.starts_with(b)) {
+                            out.push('\u{2060}');
+                        }
+                    }
+                    c => out.push(c),
+                }
+            }
+            out
+        }
+        let pieces = [
+            "&",
+            "<",
+            ">",
+            "@",
+            "@here",
+            "@HERE",
+            "@channe",
+            "@channel",
+            "@everyone",
+            "é",
+            "日本",
+            "x",
+            " ",
+            "🦀",
+            "&amp;",
+        ];
+        let mut cases = vec![String::new()];
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    cases.push(format!("{a}{b}{c}"));
+                }
+            }
+        }
+        for case in cases {
+            assert_eq!(escape(&case), reference(&case), "{case:?}");
+        }
     }
 
     #[test]
