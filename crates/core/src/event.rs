@@ -246,7 +246,7 @@ impl RunTaskEvent {
     pub fn from_json(s: &str) -> Result<RunTaskEvent, Error> {
         // Fast path: straight into the typed event, then the same checks on its typed fields.
         // Only input that does not fit the types pays for the Value walk that names the problem
-        // (parsing through a Value was two thirds of planning an event).
+        // (parsing through a Value was about half of planning an event).
         if let Ok(event) = serde_json::from_str::<RunTaskEvent>(s) {
             check_identity(
                 event.detail_type.as_deref(),
