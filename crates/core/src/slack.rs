@@ -445,9 +445,11 @@ fn render_ours(kind: Kind, n: &Notification) -> SlackMessage {
         ),
     ];
 
+    // The fallback text is the header and the outcome without mrkdwn stars.
+    let text = format!("{emoji} {subject} – {}", outcome.replace('*', ""));
     let mut blocks = vec![
         header(format!("{emoji} {subject}")),
-        section(outcome.clone()),
+        section(outcome),
         fields(field_items),
     ];
     let mut notes = Vec::new();
@@ -543,7 +545,6 @@ fn render_ours(kind: Kind, n: &Notification) -> SlackMessage {
     }
     blocks.push(buttons(link_buttons));
 
-    let text = format!("{emoji} {subject} – {}", outcome.replace('*', ""));
     finish(text, blocks)
 }
 
