@@ -14,6 +14,11 @@ LOCALSTACK_EXTRA_PINS=("cbor2<5.8" "cryptography>=45,<46" "pyopenssl==25.1.0" "s
 BOTO3_PIN="boto3"  # whatever localstack-core resolves; the harness only needs the client
 CARGO_LAMBDA_VERSION="1.9.2"
 ZIGLANG_VERSION="0.17.1"
+# JSONata without the JVM (scripts/local/README.md): the pure-Python engine the shim gives LocalStack,
+# and the reference JavaScript implementation its test cross-checks it with (.local/jsonata-js/).
+JSONATA_PYTHON_VERSION="0.7.1"
+JSONATA_PYTHON_PIN="jsonata-python==$JSONATA_PYTHON_VERSION"
+JSONATA_JS_VERSION="2.0.6"
 
 log()  { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die()  { printf 'error: %s\n' "$*" >&2; exit 1; }
