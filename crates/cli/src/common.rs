@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use ecs_rerun_core::event::RunTaskEvent;
-use ecs_rerun_core::plan::{Plan, PlanConfig, build_plan};
+use ecs_rerun_core::plan::{OtherStateMachines, Plan, PlanConfig, build_plan};
 
 /// Exit code for malformed input or configuration.
 pub const EXIT_INPUT: u8 = 2;
@@ -45,6 +45,12 @@ pub struct PlanFlags {
     /// State machine ARN [default: arn:PARTITION:states:REGION:ACCOUNT:stateMachine:ecs-rerun].
     #[arg(long, value_name = "ARN")]
     pub state_machine_arn: Option<String>,
+    /// The state machine's IAM role: a RunTask made by this role is never re-run (loop guard).
+    #[arg(long, value_name = "ARN")]
+    pub state_machine_role_arn: Option<String>,
+    /// Launch failures of request-response RunTask calls by other state machines: notify or rerun.
+    #[arg(long, value_name = "POLICY", default_value = "notify", value_parser = ["notify", "rerun"])]
+    pub other_state_machines: String,
     /// The EventBridge event (JSON file), or `-` for stdin.
     #[arg(value_name = "FILE|-")]
     pub input: PathBuf,
@@ -60,6 +66,9 @@ impl PlanFlags {
             backoff_rate: self.backoff_rate,
             target_clusters: PlanConfig::split_list(&self.target_clusters),
             state_machine_arn: self.state_machine_arn.clone(),
+            state_machine_role_arn: self.state_machine_role_arn.clone(),
+            other_state_machines: OtherStateMachines::parse(&self.other_state_machines)
+                .unwrap_or_default(),
         };
         config
             .validate()

@@ -15,6 +15,8 @@ pub const SOURCE: &str = "aws.ecs";
 pub const EVENT_SOURCE: &str = "ecs.amazonaws.com";
 /// CloudTrail `eventName` we handle.
 pub const EVENT_NAME: &str = "RunTask";
+/// The service principal CloudTrail records for calls Step Functions makes for a state machine.
+pub const STEP_FUNCTIONS_PRINCIPAL: &str = "states.amazonaws.com";
 
 /// The whole EventBridge event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -394,6 +396,35 @@ impl RunTaskEvent {
             .response_elements
             .as_ref()
             .map_or(&[], |r| r.tasks.as_slice())
+    }
+
+    /// `userIdentity.sessionContext.sessionIssuer.arn`: the role whose session made the call
+    /// (`arn:aws:iam::<account>:role/<path><name>`), when the caller was an assumed role.
+    pub fn session_issuer_arn(&self) -> Option<&str> {
+        self.detail
+            .user_identity
+            .as_ref()?
+            .session_context
+            .as_ref()?
+            .get("sessionIssuer")?
+            .get("arn")?
+            .as_str()
+    }
+
+    /// Whether Step Functions made the call on a state machine's behalf: CloudTrail records the
+    /// service principal as `userIdentity.invokedBy`, `sourceIPAddress` or `userAgent`.
+    pub fn called_by_step_functions(&self) -> bool {
+        let d = &self.detail;
+        [
+            d.user_identity
+                .as_ref()
+                .and_then(|u| u.invoked_by.as_deref()),
+            d.source_ip_address.as_deref(),
+            d.user_agent.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|v| v == STEP_FUNCTIONS_PRINCIPAL)
     }
 
     /// ARNs of the started tasks.

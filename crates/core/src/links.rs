@@ -56,12 +56,19 @@ pub fn cloudtrail_event_url(region: &str, event_id: &str) -> String {
 
 /// ECS console page of one task. `cluster` may be a name or an ARN, `task` an id or an ARN.
 pub fn task_url(region: &str, cluster: &str, task: &str) -> String {
-    format!(
-        "{}/ecs/v2/clusters/{}/tasks/{}?region={}",
-        console_base(region),
-        encode(last_segment(cluster), ""),
-        encode(last_segment(task), ""),
-        encode(region, "")
+    let (prefix, suffix) = task_url_parts(region, cluster);
+    format!("{prefix}{}{suffix}", encode(last_segment(task), ""))
+}
+
+/// [`task_url`] split around the task id: what comes before it and after it.
+pub fn task_url_parts(region: &str, cluster: &str) -> (String, String) {
+    (
+        format!(
+            "{}/ecs/v2/clusters/{}/tasks/",
+            console_base(region),
+            encode(last_segment(cluster), "")
+        ),
+        format!("?region={}", encode(region, "")),
     )
 }
 

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::Error;
 use crate::event::RunTaskEvent;
-use crate::links::partition_for_region;
+use crate::links::{partition_for_region, task_url_parts};
 use crate::notification::{self, Notification};
 use crate::reason::{FailureReason, is_retryable};
 
@@ -23,6 +23,42 @@ pub const MAX_WAIT_SECONDS: u64 = 31_536_000;
 pub const MAX_INTERVAL_SECONDS: u32 = 86_400;
 /// Default state machine name when no ARN is configured.
 pub const DEFAULT_STATE_MACHINE_NAME: &str = "ecs-rerun";
+/// The longest a Standard workflow execution may run (one year, in seconds).
+pub const MAX_EXECUTION_SECONDS: u64 = 31_536_000;
+/// Time budgeted per re-run on top of its wait: the Rerun Task retriers' own backoff and the SNS
+/// publish retries, with room to spare.
+pub const ATTEMPT_OVERHEAD_SECONDS: u64 = 300;
+
+/// What to do with a launch failure of a request-response RunTask made by another state machine
+/// (the call carries no `startedBy`; its own workflow sees the `Failures` and may retry it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OtherStateMachines {
+    /// Announce it, never re-run it (the default: a re-run could double a task the workflow
+    /// retries itself).
+    #[default]
+    Notify,
+    /// Re-run it like any other launch failure.
+    Rerun,
+}
+
+impl OtherStateMachines {
+    /// The configuration value: `notify` or `rerun`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OtherStateMachines::Notify => "notify",
+            OtherStateMachines::Rerun => "rerun",
+        }
+    }
+
+    /// Parses `notify` / `rerun` (exact).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "notify" => Some(OtherStateMachines::Notify),
+            "rerun" => Some(OtherStateMachines::Rerun),
+            _ => None,
+        }
+    }
+}
 
 /// How plans are built (the starter reads it from the environment once, the CLI from flags).
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +75,11 @@ pub struct PlanConfig {
     pub target_clusters: Vec<String>,
     /// ARN of the state machine the plan is started on; `None` = `…:stateMachine:ecs-rerun`.
     pub state_machine_arn: Option<String>,
+    /// The IAM role of this stack's state machine (loop guard: a RunTask whose CloudTrail
+    /// `sessionIssuer.arn` is this role was made by our own re-run, marker or not).
+    pub state_machine_role_arn: Option<String>,
+    /// Launch failures of request-response RunTask calls by other state machines.
+    pub other_state_machines: OtherStateMachines,
 }
 
 impl Default for PlanConfig {
@@ -50,6 +91,8 @@ impl Default for PlanConfig {
             backoff_rate: 2.0,
             target_clusters: Vec::new(),
             state_machine_arn: None,
+            state_machine_role_arn: None,
+            other_state_machines: OtherStateMachines::Notify,
         }
     }
 }
@@ -89,7 +132,32 @@ impl PlanConfig {
                 )));
             }
         }
+        if let Some(arn) = &self.state_machine_role_arn {
+            if !arn.starts_with("arn:") || !arn.contains(":role/") {
+                return Err(Error::InvalidConfig(format!(
+                    "state machine role ARN {arn:?} is not an arn:…:iam::…:role/… ARN"
+                )));
+            }
+        }
+        let total = self.longest_execution_seconds();
+        if total > MAX_EXECUTION_SECONDS {
+            return Err(Error::InvalidConfig(format!(
+                "max attempts {}, interval seconds {} and backoff rate {}: the waits add up to {total} s \
+                 with the retries' allowance ({ATTEMPT_OVERHEAD_SECONDS} s per re-run), more than the \
+                 {MAX_EXECUTION_SECONDS} s (one year) a Standard execution may run",
+                self.max_attempts, self.interval_seconds, self.backoff_rate
+            )));
+        }
         Ok(())
+    }
+
+    /// The longest an execution can take: every wait plus [`ATTEMPT_OVERHEAD_SECONDS`] per
+    /// re-run (saturating).
+    pub fn longest_execution_seconds(&self) -> u64 {
+        wait_seconds(self).into_iter().fold(0u64, |sum, w| {
+            sum.saturating_add(w)
+                .saturating_add(ATTEMPT_OVERHEAD_SECONDS)
+        })
     }
 
     /// Splits a comma list (`"AGENT, RESOURCE:MEMORY"`), trimming items and dropping empty ones.
@@ -133,6 +201,23 @@ pub struct ClientToken {
     /// 64 hex characters.
     #[serde(rename = "ClientToken")]
     pub client_token: String,
+}
+
+/// The ECS console link of a task, split around the task id.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct TaskUrl {
+    /// Everything before the task id.
+    pub prefix: String,
+    /// Everything after it.
+    pub suffix: String,
+}
+
+impl TaskUrl {
+    /// The console link of a task on `cluster` (a name or an ARN) in `region`.
+    pub fn new(region: &str, cluster: &str) -> TaskUrl {
+        let (prefix, suffix) = task_url_parts(region, cluster);
+        TaskUrl { prefix, suffix }
+    }
 }
 
 /// The plan (CONTRACT §4).
@@ -187,8 +272,11 @@ pub struct Plan {
     pub client_tokens: Vec<ClientToken>,
     /// Re-runs made so far (0 in the plan).
     pub attempt: u32,
-    /// The `ecs:runTask` parameters (PascalCase), or null when not retryable.
+    /// The RunTask request (PascalCase members of the API), or null when not retryable.
     pub run_task: Option<Map<String, Value>>,
+    /// Console link of a task of this cluster: `prefix + <task id> + suffix` (the state machine
+    /// puts these links into its output next to the new task ARNs).
+    pub task_url: TaskUrl,
     /// The first notification (published verbatim by Notify Failure).
     pub notice: Notification,
 }
@@ -231,9 +319,14 @@ pub fn build_plan(event: &RunTaskEvent, config: &PlanConfig) -> Plan {
     let started_count = u32::try_from(event.tasks().len()).unwrap_or(u32::MAX);
     let missing_count = requested_count.saturating_sub(started_count);
 
+    let caller = Caller {
+        started_by: started_by.as_deref(),
+        session_issuer: event.session_issuer_arn(),
+        step_functions: event.called_by_step_functions(),
+    };
     let decision = decide(
         config,
-        started_by.as_deref(),
+        &caller,
         &cluster_name,
         &failures,
         requested_count,
@@ -254,6 +347,7 @@ pub fn build_plan(event: &RunTaskEvent, config: &PlanConfig) -> Plan {
         (Vec::new(), Vec::new(), None)
     };
 
+    let task_url = TaskUrl::new(&region, &cluster);
     let mut plan = Plan {
         execution_name,
         execution_arn,
@@ -280,6 +374,7 @@ pub fn build_plan(event: &RunTaskEvent, config: &PlanConfig) -> Plan {
         client_tokens,
         attempt: 0,
         run_task,
+        task_url,
         notice: Notification::default(),
     };
     plan.notice = notification::first_notice(&plan, event.failures(), &event.task_arns());
@@ -289,6 +384,13 @@ pub fn build_plan(event: &RunTaskEvent, config: &PlanConfig) -> Plan {
 enum Decision {
     Rerun(String),
     Skip(String),
+}
+
+/// Who made the original call, as far as the loop guards care.
+struct Caller<'a> {
+    started_by: Option<&'a str>,
+    session_issuer: Option<&'a str>,
+    step_functions: bool,
 }
 
 fn plural(n: u32, one: &str, many: &str) -> String {
@@ -305,13 +407,13 @@ fn join_and(items: &[&str]) -> String {
 
 fn decide(
     config: &PlanConfig,
-    started_by: Option<&str>,
+    caller: &Caller<'_>,
     cluster_name: &str,
     failures: &[FailureGroup],
     requested: u32,
     missing: u32,
 ) -> Decision {
-    if let Some(sb) = started_by {
+    if let Some(sb) = caller.started_by {
         if sb == STEP_FUNCTIONS_STARTED_BY {
             return Decision::Skip(format!(
                 "not retried: startedBy is \"{STEP_FUNCTIONS_STARTED_BY}\" (loop guard: a state machine launched it and handles its own failures)"
@@ -320,6 +422,13 @@ fn decide(
         if sb.starts_with(MARKER_PREFIX) {
             return Decision::Skip(format!(
                 "not retried: startedBy \"{sb}\" marks a re-run made by ecs-rerun (loop guard: its execution reports the outcome)"
+            ));
+        }
+    }
+    if let (Some(issuer), Some(own)) = (caller.session_issuer, &config.state_machine_role_arn) {
+        if issuer == own {
+            return Decision::Skip(format!(
+                "not retried: the call was made by this stack's state machine role {own} (loop guard: its execution reports the outcome)"
             ));
         }
     }
@@ -336,6 +445,18 @@ fn decide(
         return Decision::Skip(format!(
             "not retried: cluster {cluster_name} is not one of the target clusters ({})",
             config.target_clusters.join(", ")
+        ));
+    }
+    if caller.step_functions
+        && caller.started_by.is_none()
+        && config.other_state_machines == OtherStateMachines::Notify
+    {
+        return Decision::Skip(format!(
+            "not retried: another state machine launched it (request-response RunTask through Step Functions{}), and its workflow may retry it itself; OtherStateMachineLaunches=rerun re-runs these too",
+            caller
+                .session_issuer
+                .map(|r| format!(", role {r}"))
+                .unwrap_or_default()
         ));
     }
     let retryable: Vec<&FailureGroup> = failures.iter().filter(|g| g.retryable).collect();
@@ -780,6 +901,182 @@ mod tests {
             assert_eq!(p.run_task.is_some(), want);
             assert_eq!(p.wait_seconds.is_empty(), !want);
         }
+    }
+
+    fn called_by(role: &str, via: &str, started_by: Option<&str>) -> RunTaskEvent {
+        let mut params = json!({"cluster": "prod", "taskDefinition": "nightly-batch:12"});
+        if let Some(sb) = started_by {
+            params["startedBy"] = json!(sb);
+        }
+        RunTaskEvent::from_value(json!({
+            "detail-type": "AWS API Call via CloudTrail", "source": "aws.ecs",
+            "account": "123456789012", "region": "us-east-1",
+            "detail": {
+                "eventName": "RunTask", "eventID": "e-1", "awsRegion": "us-east-1",
+                "sourceIPAddress": via, "userAgent": via,
+                "userIdentity": {"type": "AssumedRole", "invokedBy": via,
+                    "arn": format!("arn:aws:sts::123456789012:assumed-role/{role}/s"),
+                    "sessionContext": {"sessionIssuer": {"type": "Role",
+                        "arn": format!("arn:aws:iam::123456789012:role/{role}")}}},
+                "requestParameters": params,
+                "responseElements": {"tasks": [], "failures": agent()}
+            }
+        }))
+        .expect("valid test event")
+    }
+
+    /// Role, invoked by, startedBy, config, retryable, what the why says.
+    type CallerCase<'a> = (&'a str, &'a str, Option<&'a str>, &'a PlanConfig, bool, &'a str);
+
+    #[test]
+    fn loop_guards_on_the_caller() {
+        let own = "arn:aws:iam::123456789012:role/ecs-rerun-StateMachineRole-X";
+        let cfg = PlanConfig {
+            state_machine_role_arn: Some(own.into()),
+            ..PlanConfig::default()
+        };
+        let rerun_others = PlanConfig {
+            other_state_machines: OtherStateMachines::Rerun,
+            ..cfg.clone()
+        };
+        let sfn = "states.amazonaws.com";
+        // (role, invoked by, startedBy, config, retryable, why contains)
+        let cases: Vec<CallerCase> = vec![
+            (
+                "ecs-rerun-StateMachineRole-X",
+                sfn,
+                None,
+                &cfg,
+                false,
+                "this stack's state machine role",
+            ),
+            (
+                "ecs-rerun-StateMachineRole-X",
+                sfn,
+                None,
+                &rerun_others,
+                false,
+                "this stack's state machine role",
+            ),
+            (
+                "ecs-rerun-StateMachineRole-X-copy",
+                sfn,
+                None,
+                &cfg,
+                false,
+                "another state machine launched it",
+            ),
+            (
+                "orchestrator",
+                sfn,
+                None,
+                &cfg,
+                false,
+                "role arn:aws:iam::123456789012:role/orchestrator",
+            ),
+            (
+                "orchestrator",
+                sfn,
+                None,
+                &rerun_others,
+                true,
+                "AGENT is retryable",
+            ),
+            (
+                "scheduler-role",
+                "scheduler.amazonaws.com",
+                Some("chronos-schedule/nightly"),
+                &cfg,
+                true,
+                "AGENT is retryable",
+            ),
+            (
+                "events-role",
+                "events.amazonaws.com",
+                Some("events-rule/nightly"),
+                &cfg,
+                true,
+                "AGENT is retryable",
+            ),
+            // a state machine that sets its own startedBy is not "another state machine's" request-response call
+            (
+                "orchestrator",
+                sfn,
+                Some("orders-workflow"),
+                &cfg,
+                true,
+                "AGENT is retryable",
+            ),
+        ];
+        for (role, via, sb, config, want, why) in cases {
+            let e = called_by(role, via, sb);
+            assert_eq!(e.called_by_step_functions(), via == sfn);
+            assert_eq!(
+                e.session_issuer_arn(),
+                Some(format!("arn:aws:iam::123456789012:role/{role}").as_str())
+            );
+            let p = build_plan(&e, config);
+            assert_eq!(p.retryable, want, "{role} via {via}: {}", p.why);
+            assert!(p.why.contains(why), "{:?} should contain {why:?}", p.why);
+        }
+    }
+
+    #[test]
+    fn waits_must_fit_one_standard_execution() {
+        let fits = |max_attempts, interval_seconds, backoff_rate| {
+            PlanConfig {
+                max_attempts,
+                interval_seconds,
+                backoff_rate,
+                ..PlanConfig::default()
+            }
+            .validate()
+        };
+        assert!(fits(3, 60, 2.0).is_ok());
+        assert!(fits(10, 86_400, 1.0).is_ok());
+        // 86400 * (2^10 - 1) s is almost three years
+        let err = fits(10, 86_400, 2.0).expect_err("too long");
+        assert_eq!(err.error_type(), "EcsRerun.InvalidConfig");
+        let msg = err.to_string();
+        for word in [
+            "max attempts 10",
+            "interval seconds 86400",
+            "backoff rate 2",
+            "31536000",
+        ] {
+            assert!(msg.contains(word), "{msg} should name {word}");
+        }
+        // the boundary: the waits plus the allowance, exactly
+        let cfg = PlanConfig {
+            max_attempts: 1,
+            interval_seconds: 86_400,
+            ..PlanConfig::default()
+        };
+        assert_eq!(
+            cfg.longest_execution_seconds(),
+            86_400 + ATTEMPT_OVERHEAD_SECONDS
+        );
+        // a huge backoff saturates instead of overflowing
+        assert_eq!(
+            fits(10, 86_400, 10.0).map_err(|e| e.error_type()),
+            Err("EcsRerun.InvalidConfig")
+        );
+    }
+
+    #[test]
+    fn task_links_split_around_the_id() {
+        let url = TaskUrl::new(
+            "us-east-1",
+            "arn:aws:ecs:us-east-1:123456789012:cluster/prod",
+        );
+        assert_eq!(
+            format!("{}{}{}", url.prefix, "4a7c", url.suffix),
+            crate::links::task_url(
+                "us-east-1",
+                "prod",
+                "arn:aws:ecs:us-east-1:123456789012:task/prod/4a7c"
+            )
+        );
     }
 
     #[test]

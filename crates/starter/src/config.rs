@@ -1,7 +1,7 @@
 //! Configuration, read once from the environment (docs/CONTRACT.md §7). Invalid values fail the
 //! start-up with an error naming the variable.
 
-use ecs_rerun_core::plan::PlanConfig;
+use ecs_rerun_core::plan::{MAX_EXECUTION_SECONDS, OtherStateMachines, PlanConfig};
 
 use crate::error::Error;
 
@@ -17,6 +17,13 @@ pub const RETRY_INTERVAL_SECONDS: &str = "RETRY_INTERVAL_SECONDS";
 pub const BACKOFF_RATE: &str = "BACKOFF_RATE";
 /// `TARGET_CLUSTERS`: comma list of cluster names whose failures are re-run; `*` = all.
 pub const TARGET_CLUSTERS: &str = "TARGET_CLUSTERS";
+/// `STATE_MACHINE_ROLE_ARN`: the state machine's IAM role (loop guard on the CloudTrail caller).
+pub const STATE_MACHINE_ROLE_ARN: &str = "STATE_MACHINE_ROLE_ARN";
+/// `OTHER_STATE_MACHINES`: `notify` (default) or `rerun` launch failures of request-response
+/// RunTask calls made by other state machines.
+pub const OTHER_STATE_MACHINES: &str = "OTHER_STATE_MACHINES";
+/// The three variables whose waits must fit one Standard execution, named together.
+const WAIT_VARIABLES: &str = "MAX_ATTEMPTS, RETRY_INTERVAL_SECONDS, BACKOFF_RATE";
 
 /// Largest accepted `RETRY_INTERVAL_SECONDS` (one day): a longer first wait is a typo.
 pub const MAX_INTERVAL_SECONDS: u32 = 86_400;
@@ -86,6 +93,22 @@ impl Config {
             Some(v) => comma_list(TARGET_CLUSTERS, &v)?,
             None => defaults.target_clusters.clone(),
         };
+        let state_machine_role_arn = match get(STATE_MACHINE_ROLE_ARN) {
+            Some(v) if v.starts_with("arn:") && v.contains(":role/") => Some(v),
+            Some(v) => {
+                return Err(invalid(
+                    STATE_MACHINE_ROLE_ARN,
+                    v,
+                    "must be arn:<partition>:iam::<account>:role/<name>",
+                ));
+            }
+            None => None,
+        };
+        let other_state_machines = match get(OTHER_STATE_MACHINES) {
+            Some(v) => OtherStateMachines::parse(&v)
+                .ok_or_else(|| invalid(OTHER_STATE_MACHINES, v, "must be notify or rerun"))?,
+            None => defaults.other_state_machines,
+        };
 
         let config = Config {
             plan: PlanConfig {
@@ -95,9 +118,21 @@ impl Config {
                 backoff_rate,
                 target_clusters,
                 state_machine_arn: Some(state_machine_arn.clone()),
+                state_machine_role_arn,
+                other_state_machines,
             },
             state_machine_arn,
         };
+        let longest = config.plan.longest_execution_seconds();
+        if longest > MAX_EXECUTION_SECONDS {
+            return Err(invalid(
+                WAIT_VARIABLES,
+                format!("{max_attempts}, {interval_seconds}, {backoff_rate}"),
+                &format!(
+                    "the waits add up to {longest} s with the retries' allowance, more than the {MAX_EXECUTION_SECONDS} s (one year) a Standard execution may run"
+                ),
+            ));
+        }
         // the core's own range checks, as a backstop to the ones above
         config.plan.validate()?;
         Ok(config)
@@ -187,6 +222,11 @@ mod tests {
             (RETRY_INTERVAL_SECONDS, "1"),
             (BACKOFF_RATE, "1.5"),
             (TARGET_CLUSTERS, "prod,batch"),
+            (
+                STATE_MACHINE_ROLE_ARN,
+                "arn:aws:iam::123456789012:role/ecs-rerun-StateMachineRole-1A2B3C",
+            ),
+            (OTHER_STATE_MACHINES, "rerun"),
         ])
         .expect("valid");
         // the #TestCase suffix is kept: StartExecution gets it as-is
@@ -196,6 +236,24 @@ mod tests {
         assert_eq!(c.plan.interval_seconds, 1);
         assert!((c.plan.backoff_rate - 1.5).abs() < f64::EPSILON);
         assert_eq!(c.plan.target_clusters, ["prod", "batch"]);
+        assert_eq!(
+            c.plan.state_machine_role_arn.as_deref(),
+            Some("arn:aws:iam::123456789012:role/ecs-rerun-StateMachineRole-1A2B3C")
+        );
+        assert_eq!(c.plan.other_state_machines, OtherStateMachines::Rerun);
+    }
+
+    #[test]
+    fn the_longest_configuration_that_fits_a_year_is_accepted() {
+        // 10 re-runs, one day apart each (backoff 1): 10 days, far inside a year
+        let c = load(&[
+            (STATE_MACHINE_ARN, ARN),
+            (MAX_ATTEMPTS, "10"),
+            (RETRY_INTERVAL_SECONDS, "86400"),
+            (BACKOFF_RATE, "1"),
+        ])
+        .expect("valid");
+        assert!(c.plan.longest_execution_seconds() <= MAX_EXECUTION_SECONDS);
     }
 
     #[test]
@@ -284,6 +342,29 @@ mod tests {
                 &[(STATE_MACHINE_ARN, ARN), (TARGET_CLUSTERS, "prod,")],
                 "EcsRerunStarter.InvalidEnv",
                 TARGET_CLUSTERS,
+            ),
+            (
+                &[
+                    (STATE_MACHINE_ARN, ARN),
+                    (STATE_MACHINE_ROLE_ARN, "ecs-rerun-role"),
+                ],
+                "EcsRerunStarter.InvalidEnv",
+                STATE_MACHINE_ROLE_ARN,
+            ),
+            (
+                &[(STATE_MACHINE_ARN, ARN), (OTHER_STATE_MACHINES, "always")],
+                "EcsRerunStarter.InvalidEnv",
+                OTHER_STATE_MACHINES,
+            ),
+            (
+                &[
+                    (STATE_MACHINE_ARN, ARN),
+                    (MAX_ATTEMPTS, "10"),
+                    (RETRY_INTERVAL_SECONDS, "86400"),
+                    (BACKOFF_RATE, "2"),
+                ],
+                "EcsRerunStarter.InvalidEnv",
+                "MAX_ATTEMPTS, RETRY_INTERVAL_SECONDS, BACKOFF_RATE",
             ),
         ];
         for (vars, want_type, want_name) in cases {
