@@ -292,21 +292,42 @@ fn rerun_task_is_request_response_run_task() {
     let rerun = &definition["States"]["Rerun Task"];
     assert_eq!(rerun["Type"], "Task");
     assert_eq!(
-        rerun["Resource"], "arn:aws:states:::ecs:runTask",
-        "never .sync"
+        rerun["Resource"], "arn:aws:states:::aws-sdk:ecs:runTask",
+        "the AWS SDK integration (the whole RunTask API), request-response: never .sync"
     );
+    assert_eq!(rerun["QueryLanguage"], "JSONata");
     assert_eq!(
-        rerun["InputPath"], "$.next.request",
-        "the rebuilt request is the API input"
+        rerun["Arguments"], "{% $states.input.next.request %}",
+        "the rebuilt request is passed explicitly as the API input"
     );
+    for key in ["InputPath", "Parameters", "ResultPath", "ResultSelector"] {
+        assert!(rerun.get(key).is_none(), "a JSONata state has no {key}");
+    }
+    let output = rerun["Output"].as_str().unwrap_or_default();
+    for field in [
+        "TaskCount",
+        "FailureCount",
+        "TaskArns",
+        "TaskUrls",
+        "Failures",
+    ] {
+        assert!(
+            output.contains(&format!("'{field}'")),
+            "Output sets next.result.{field}"
+        );
+    }
     assert!(
         rerun["Retry"].as_array().is_some_and(|r| !r.is_empty()),
         "Rerun Task retries transient API errors"
     );
+    let catch = rerun["Catch"].as_array().expect("Rerun Task has a Catch");
     assert!(
-        rerun["Catch"]
-            .as_array()
-            .is_some_and(|c| c.iter().any(|c| c["Next"] == "Notify Rerun Error"))
+        catch.iter().any(|c| c["Next"] == "Notify Rerun Error"
+            && c["ErrorEquals"] == serde_json::json!(["States.ALL"])
+            && c["Output"]
+                .as_str()
+                .is_some_and(|o| o.contains("$states.errorOutput"))),
+        "every other error is reported with its Error and Cause"
     );
     for (name, state) in all_states(&definition) {
         if let Some(resource) = state["Resource"].as_str() {
@@ -315,6 +336,48 @@ fn rerun_task_is_request_response_run_task() {
                 "{name}: {resource} waits for the job"
             );
         }
+        if state_type(state) == "Task" {
+            assert!(
+                state.get("Parameters").is_some() || state.get("Arguments").is_some(),
+                "{name}: a Task passes its request explicitly (Parameters or Arguments), never \
+                 relying on what an integration receives without them"
+            );
+        }
+    }
+}
+
+#[test]
+fn rerun_task_retries_ecs_errors_as_aws_and_localstack_name_them() {
+    // AWS names AWS SDK integration errors <ServiceName>.<Exception> with the service in Pascal
+    // case (`Ecs.`); LocalStack uses the service id (`ECS.`). Every retried error is listed
+    // under both names, so the retry policy is the same on both.
+    let definition = common::asl();
+    let rerun = &definition["States"]["Rerun Task"];
+    let mut names = BTreeSet::new();
+    for retrier in rerun["Retry"].as_array().expect("Retry") {
+        for error in retrier["ErrorEquals"].as_array().expect("ErrorEquals") {
+            names.insert(error.as_str().expect("a string").to_owned());
+        }
+    }
+    for name in &names {
+        let (service, exception) = name.split_once('.').expect("Service.Exception");
+        let twin = match service {
+            "Ecs" => format!("ECS.{}", exception.replace("EcsException", "ECSException")),
+            "ECS" => format!("Ecs.{}", exception.replace("ECSException", "EcsException")),
+            other => panic!("{name}: {other} is not the ECS SDK integration's service name"),
+        };
+        assert!(names.contains(&twin), "{name} is retried but {twin} is not");
+    }
+    for must in [
+        "Ecs.ThrottlingException",
+        "Ecs.ServerException",
+        "Ecs.InvalidParameterException",
+    ] {
+        assert!(names.contains(must), "{must} is retried");
+    }
+    for retrier in rerun["Retry"].as_array().expect("Retry") {
+        let attempts = retrier["MaxAttempts"].as_u64().expect("MaxAttempts");
+        assert!((1..=5).contains(&attempts), "bounded retries: {retrier}");
     }
 }
 
