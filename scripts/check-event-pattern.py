@@ -39,7 +39,17 @@ EXPECTED = {
     "cloudtrail_runtask_unknown-reason.json": True,
     "cloudtrail_runtask_startedby-stepfunctions.json": False,
     "cloudtrail_runtask_startedby-ecs-rerun.json": False,
+    # EventBridge Scheduler's startedBy (chronos-schedule/<name>, cut to 36 characters)
+    "cloudtrail_runtask_scheduler.json": True,
+    # another state machine's request-response RunTask: delivered; the starter decides (notify)
+    "cloudtrail_runtask_other-state-machine.json": True,
+    # this stack's own state machine role, even without the marker: the second loop guard
+    "cloudtrail_runtask_own-state-machine.json": False,
 }
+
+# What `!GetAtt StateMachineRole.Arn` stands for in these checks: the role ARN of the
+# own-state-machine fixture (the deployed stack's role in the pipeline scenarios).
+GETATT = {"StateMachineRole.Arn": "arn:aws:iam::123456789012:role/ecs-rerun-StateMachineRole-EXAMPLE1A2B"}
 
 
 def _detail(event):
@@ -65,6 +75,23 @@ def _started_by(value):
     return change
 
 
+def _no_session_context(event):
+    _detail(event)["userIdentity"] = {
+        "type": "IAMUser",
+        "principalId": "AIDAEXAMPLEUSER000001",
+        "arn": "arn:aws:iam::123456789012:user/alice",
+        "accountId": "123456789012",
+    }
+
+
+def _session_issuer(arn):
+    def change(event):
+        ctx = _detail(event).setdefault("userIdentity", {}).setdefault("sessionContext", {})
+        ctx.setdefault("sessionIssuer", {})["arn"] = arn
+
+    return change
+
+
 def _other_source(event):
     event["source"] = "aws.ec2"
     _detail(event)["eventSource"] = "ec2.amazonaws.com"
@@ -80,6 +107,19 @@ DERIVED = [
     ("derived: startedBy ecs-rerun-like (no slash)", "cloudtrail_runtask_agent.json", _started_by("ecs-rerunner"), True),
     ("derived: startedBy 'AWS Step Functions x'", "cloudtrail_runtask_agent.json", _started_by("AWS Step Functions x"), True),
     ("derived: startedBy a person", "cloudtrail_runtask_agent.json", _started_by("alice"), True),
+    ("derived: an IAM user, no sessionContext", "cloudtrail_runtask_agent-no-startedby.json", _no_session_context, True),
+    (
+        "derived: our own role with the marker",
+        "cloudtrail_runtask_startedby-ecs-rerun.json",
+        _session_issuer(GETATT["StateMachineRole.Arn"]),
+        False,
+    ),
+    (
+        "derived: another role whose name extends ours",
+        "cloudtrail_runtask_agent.json",
+        _session_issuer(GETATT["StateMachineRole.Arn"] + "-copy"),
+        True,
+    ),
 ]
 
 
@@ -87,9 +127,14 @@ class _TolerantLoader(yaml.SafeLoader):
     """Reads CloudFormation YAML: short-form intrinsics (!Ref, !Sub, ...) become plain values."""
 
 
-def _construct_tagged(loader, _suffix, node):
+def _construct_tagged(loader, suffix, node):
     if isinstance(node, yaml.ScalarNode):
-        return loader.construct_scalar(node)
+        value = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            if value not in GETATT:
+                sys.exit(f"check-event-pattern: the pattern uses !GetAtt {value}: add what it stands for to GETATT")
+            return GETATT[value]
+        return value
     if isinstance(node, yaml.SequenceNode):
         return loader.construct_sequence(node, deep=True)
     return loader.construct_mapping(node, deep=True)
