@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use ecs_rerun_core::event::RunTaskEvent;
-use ecs_rerun_core::plan::{OtherStateMachines, Plan, PlanConfig, build_plan};
+use ecs_rerun_core::plan::{
+    MAX_EXECUTION_SECONDS, OtherStateMachines, Plan, PlanConfig, build_plan,
+};
 
 /// Exit code for malformed input or configuration.
 pub const EXIT_INPUT: u8 = 2;
@@ -23,6 +25,53 @@ impl std::fmt::Display for InputError {
 }
 
 impl std::error::Error for InputError {}
+
+/// The template parameters whose waits must fit one Standard execution.
+const WAIT_PARAMETERS: [&str; 3] = ["MaxAttempts", "RetryIntervalSeconds", "BackoffRate"];
+
+/// Refuses `--param` values for a stack whose re-run waits could not fit one Standard execution
+/// (CloudFormation's `Rules` cannot compute this; the starter would refuse it at its first start).
+/// A parameter not given takes the template's default, the same as the starter's.
+pub fn check_wait_params(params: &[(String, String)]) -> anyhow::Result<()> {
+    let given = |name: &str| {
+        params
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let defaults = PlanConfig::default();
+    let bad = |name: &str, v: &str| InputError(format!("--param {name}={v}: not a number"));
+    let config = PlanConfig {
+        max_attempts: match given(WAIT_PARAMETERS[0]) {
+            Some(v) => v.parse().map_err(|_| bad(WAIT_PARAMETERS[0], v))?,
+            None => defaults.max_attempts,
+        },
+        interval_seconds: match given(WAIT_PARAMETERS[1]) {
+            Some(v) => v.parse().map_err(|_| bad(WAIT_PARAMETERS[1], v))?,
+            None => defaults.interval_seconds,
+        },
+        backoff_rate: match given(WAIT_PARAMETERS[2]) {
+            Some(v) => v.parse().map_err(|_| bad(WAIT_PARAMETERS[2], v))?,
+            None => defaults.backoff_rate,
+        },
+        ..defaults
+    };
+    let longest = config.longest_execution_seconds();
+    if longest > MAX_EXECUTION_SECONDS {
+        return Err(InputError(format!(
+            "{}={}, {}={}, {}={}: the re-run waits add up to {longest} s with the retries' allowance, more than the {MAX_EXECUTION_SECONDS} s (one year) a Standard execution may run; lower one of them",
+            WAIT_PARAMETERS[0],
+            config.max_attempts,
+            WAIT_PARAMETERS[1],
+            config.interval_seconds,
+            WAIT_PARAMETERS[2],
+            config.backoff_rate
+        ))
+        .into());
+    }
+    Ok(())
+}
 
 /// Flags that shape the plan (defaults = the starter's defaults, CONTRACT §7).
 #[derive(Debug, Clone, clap::Args)]

@@ -56,6 +56,7 @@ pub fn parse_param(arg: &str) -> Result<(String, String), String> {
 
 /// Runs the command: progress to stderr, the quick-create URL alone on stdout.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    crate::common::check_wait_params(&args.params)?;
     let target_dir = args
         .target_dir
         .or_else(|| std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from))

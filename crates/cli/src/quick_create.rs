@@ -48,6 +48,7 @@ fn env_region(name: &str) -> Option<String> {
 
 /// Runs the command: the URL alone on stdout.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    crate::common::check_wait_params(&args.params)?;
     let url = link(&args).map_err(crate::package::classify)?;
     match (&args.region, region_of_s3_url(&args.template_url)) {
         (Some(given), Some(of_url)) if *given != of_url => eprintln!(

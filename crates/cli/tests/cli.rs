@@ -214,3 +214,41 @@ fn bad_paths_and_bad_config_exit_2_with_one_line() {
     let out = run(&["preview", "--state-machine-arn", "not-an-arn", ok]);
     assert_one_line_error(&out, "arn", "is not an arn:");
 }
+
+#[test]
+fn links_refuse_waits_longer_than_one_execution() {
+    let url =
+        "https://ecs-rerun-artifacts.s3.us-east-1.amazonaws.com/ecs-rerun/v0.1.0/template.yaml";
+    let too_long = run(&[
+        "quick-create-url",
+        "--template-url",
+        url,
+        "--param",
+        "MaxAttempts=10",
+        "--param",
+        "RetryIntervalSeconds=86400",
+    ]);
+    assert_eq!(too_long.status.code(), Some(2), "{too_long:?}");
+    let err = String::from_utf8_lossy(&too_long.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    for name in [
+        "MaxAttempts=10",
+        "RetryIntervalSeconds=86400",
+        "BackoffRate=2",
+        "31536000",
+    ] {
+        assert!(err.contains(name), "{err} should name {name}");
+    }
+    let fits = run(&[
+        "quick-create-url",
+        "--template-url",
+        url,
+        "--param",
+        "MaxAttempts=10",
+        "--param",
+        "RetryIntervalSeconds=86400",
+        "--param",
+        "BackoffRate=1",
+    ]);
+    assert!(fits.status.success(), "{fits:?}");
+}
