@@ -12,6 +12,9 @@ LOCALSTACK_PIN="localstack-core[runtime]==2026.3.0"
 LOCALSTACK_VERSION="2026.3.0"
 LOCALSTACK_EXTRA_PINS=("cbor2<5.8" "cryptography>=45,<46" "pyopenssl==25.1.0" "service_identity")
 BOTO3_PIN="boto3"  # whatever localstack-core resolves; the harness only needs the client
+# ECS API model: scripts/ecs-model extracts RunTask's input shapes from exactly this botocore (the one
+# localstack-core resolved when it was pinned; a different one is installed into .local/botocore-<pin>/).
+BOTOCORE_MODEL_PIN="1.42.72"
 CARGO_LAMBDA_VERSION="1.9.2"
 ZIGLANG_VERSION="0.17.1"
 # JSONata without the JVM (scripts/local/README.md): the pure-Python engine the shim gives LocalStack,

@@ -1,1 +1,6 @@
-//! Repository contract tests live in tests/.
+//! Repository contract tests live in tests/; shared test support lives here.
+//!
+//! - [`ecs_model`]: ECS's RunTask input model (extracted from botocore) and a validator for the
+//!   requests the state machine sends to `aws-sdk:ecs:runTask`.
+
+pub mod ecs_model;
