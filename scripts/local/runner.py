@@ -252,7 +252,14 @@ def build_event(e: Env, sc: dict[str, Any]) -> tuple[dict[str, Any], str]:
             "detail": ev,
         }
     ev = copy.deepcopy(ev)
+    # placeholders a `set` value may use: facts of the deployed stack
+    facts = {"{STATE_MACHINE_ROLE_ARN}": e.deployed.function_env.get("ecs-rerun-starter", {}).get("STATE_MACHINE_ROLE_ARN", "")}
     for p, v in (ev_spec.get("set") or {}).items():
+        if isinstance(v, str):
+            for k, fact in facts.items():
+                if k in v:
+                    check(bool(fact), f"{k}: the deployed stack has no such value")
+                    v = v.replace(k, fact)
         set_path(ev, p, v)
     for p in ev_spec.get("remove") or []:
         del_path(ev, p)
@@ -313,7 +320,7 @@ def brief(raw: str, plan: dict[str, Any] | None, n: int = 100) -> str:
     return short(doc, n)
 
 
-def event_line(ev: dict[str, Any], names: dict[int, str], plan: dict[str, Any] | None, params_of: Any = None) -> str:
+def event_line(ev: dict[str, Any], names: dict[int, str], plan: dict[str, Any] | None) -> str:
     t = ev["type"]
     details = next((v for k, v in ev.items() if k.endswith("EventDetails")), {}) or {}
     name = details.get("name") or ""
@@ -325,10 +332,7 @@ def event_line(ev: dict[str, Any], names: dict[int, str], plan: dict[str, Any] |
     extra = ""
     if t == "TaskScheduled":
         params = details.get("parameters", "")
-        note = ""
-        if params in ("{}", "") and params_of is not None:
-            params, note = json.dumps(params_of(ev)), " (the effective input; LocalStack records {})"
-        extra = f"{details.get('resourceType')}:{details.get('resource')} {short(params, 110)}{note}"
+        extra = f"{details.get('resourceType')}:{details.get('resource')} {short(params, 110)}"
     elif t == "ExecutionStarted":
         extra = "input=" + short(details.get("input", ""), 100)
     elif "input" in details:
@@ -368,14 +372,7 @@ class Watcher:
             if h and arn not in self.plans:
                 self.plans[arn] = json.loads(h[0]["executionStartedEventDetails"]["input"])
             for ev in h[self.seen[arn] :]:
-                say(
-                    event_line(
-                        ev,
-                        self.names[arn],
-                        self.plans.get(arn),
-                        lambda sched, h=h: effective_parameters(self.e, h, sched),
-                    )
-                )
+                say(event_line(ev, self.names[arn], self.plans.get(arn)))
             self.seen[arn] = len(h)
             x["status"] = st
             if st in TERMINAL:
@@ -558,6 +555,9 @@ def run_scenario(e: Env, sc: dict[str, Any]) -> Result:
                 entered = [ev["stateEnteredEventDetails"]["name"] for ev in h if "stateEnteredEventDetails" in ev]
                 check(entered and entered[-1] == exp["endState"], f"last state {entered[-1:]}, want {exp['endState']}")
             check_reruns(e, ev, h, exp)
+            check_waits(h, exp)
+            check_failure(h)
+            check_attempts(e, eid, invs, posts, h)
         check_notifications(e, eid, invs, posts, want_kinds, want_accepted, execs, exp)
         if want_dlq:
             kinds = [kind_of(n) for n in dlq_found]
@@ -611,21 +611,37 @@ def drain_dlq(e: Env, eid: str, found: list[dict[str, Any]]) -> list[dict[str, A
     return found
 
 
+RUN_TASK = ("aws-sdk:ecs", "runTask")  # TaskScheduled resourceType, resource of "Rerun Task"
+
+
+def rerun_calls(h: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The TaskScheduled events of every ECS call, checked to be the SDK integration's RunTask."""
+    calls = [x for x in h if x["type"] == "TaskScheduled" and "ecs" in x["taskScheduledEventDetails"]["resourceType"]]
+    for c in calls:
+        d = c["taskScheduledEventDetails"]
+        check(
+            (d.get("resourceType"), d.get("resource")) == RUN_TASK,
+            f"an ECS call through {d.get('resourceType')}:{d.get('resource')}, want {':'.join(RUN_TASK)}",
+        )
+    return calls
+
+
 def check_reruns(e: Env, ev: dict[str, Any], h: list[dict[str, Any]], exp: dict[str, Any]) -> None:
-    calls = [
-        x for x in h if x["type"] == "TaskScheduled" and x["taskScheduledEventDetails"].get("resourceType") == "ecs"
-    ]
+    """Every Rerun Task call as LocalStack recorded it in TaskScheduled (what would go to ECS): the
+    original request PascalCased, Count = the missing tasks, StartedBy = the marker, that
+    attempt's ClientToken, nothing else."""
+    calls = rerun_calls(h)
+    plan = json.loads(h[0]["executionStartedEventDetails"]["input"])
     if "rerunCalls" in exp:
         want_calls = exp["rerunCalls"]
         if want_calls == "maxAttempts":  # N = the plan's maxAttempts (the starter's MAX_ATTEMPTS)
-            plan = json.loads(h[0]["executionStartedEventDetails"]["input"])
             want_calls = int(plan["maxAttempts"])
             env_max = e.deployed.function_env.get("ecs-rerun-starter", {}).get("MAX_ATTEMPTS")
-            if env_max is not None:
+            if env_max is not None and e.starter_variant == "default":
                 check(
                     str(want_calls) == str(env_max), f"plan maxAttempts {want_calls} != starter MAX_ATTEMPTS {env_max}"
                 )
-        check(len(calls) == want_calls, f"{len(calls)} Rerun Task (ecs:runTask) calls, want {want_calls}")
+        check(len(calls) == want_calls, f"{len(calls)} Rerun Task (aws-sdk:ecs:runTask) calls, want {want_calls}")
     if not calls:
         return
     d = ev["detail"]
@@ -636,47 +652,88 @@ def check_reruns(e: Env, ev: dict[str, Any], h: list[dict[str, Any]], exp: dict[
     want.setdefault("Cluster", "default")
     want["Count"] = int(exp.get("count", requested - started))
     want["StartedBy"] = "ecs-rerun/" + d["eventID"]
-    tokens = []
+    # CONTRACT §4: the token of re-run n = hex(SHA-256("<executionName>#<n>")). A call the
+    # Retry repeats keeps its re-run's token, so tokens are compared per re-run (Wait before each).
+    attempt = 0
+    tokens: list[str] = []
     for c in calls:
-        got = effective_parameters(e, h, c)
-        tok = got.pop("ClientToken", None)
-        check(isinstance(tok, str) and 0 < len(tok) <= 64, f"RunTask ClientToken missing or invalid: {tok!r}")
-        tokens.append(tok)
-        problems = diff(want, got)
-        check(not problems, "RunTask parameters differ from the original request: " + "; ".join(problems[:6]))
-    check(len(set(tokens)) == len(tokens), f"ClientTokens repeat across re-runs: {tokens}")
-    # CONTRACT §4: token i = hex(SHA-256("<executionName>#<i>")), deterministic per attempt
-    exec_name = json.loads(h[0]["executionStartedEventDetails"]["input"])["executionName"]
-    want_tokens = [hashlib.sha256(f"{exec_name}#{i + 1}".encode()).hexdigest() for i in range(len(tokens))]
-    check(tokens == want_tokens, f"ClientTokens {tokens} are not sha256(<executionName>#<attempt>) {want_tokens}")
+        attempt = sum(1 for x in h if x["type"] == "WaitStateExited" and x["id"] < c["id"])
+        recorded = c["taskScheduledEventDetails"].get("parameters") or ""
+        got = json.loads(recorded) if recorded else {}
+        check(bool(got), f"TaskScheduled recorded no parameters for Rerun Task: {recorded!r}")
+        token = hashlib.sha256(f"{plan['executionName']}#{attempt}".encode()).hexdigest()
+        problems = diff(dict(want, ClientToken=token), got)
+        check(
+            not problems,
+            f"recorded RunTask parameters of re-run {attempt} differ from the request: " + "; ".join(problems[:6]),
+        )
+        if token not in tokens:
+            tokens.append(token)
+    check(len(tokens) == attempt, f"{len(tokens)} distinct ClientTokens for {attempt} re-runs")
     say(
-        f"  {len(calls)} Rerun Task call(s); parameters = original request (PascalCase) with Count={want['Count']}, "
-        f"StartedBy={want['StartedBy']}, ClientToken = sha256(<execution name>#<attempt>); keys: {', '.join(sorted(want))}"
+        f"  {len(calls)} Rerun Task call(s) in {attempt} re-run(s), aws-sdk:ecs:runTask; recorded TaskScheduled "
+        f"parameters = original request (PascalCase) with Count={want['Count']}, StartedBy={want['StartedBy']}, "
+        f"ClientToken = sha256(<execution name>#<re-run>); keys: {', '.join(sorted([*want, 'ClientToken']))}"
     )
+    if exp.get("showParameters"):
+        say("  TaskScheduled parameters of the first Rerun Task, verbatim:")
+        say("    " + calls[0]["taskScheduledEventDetails"]["parameters"])
 
 
-def json_path(doc: Any, path: str) -> Any:
-    """The simple reference paths the ASL uses ($, $.a.b)."""
-    if path in (None, "$"):
-        return doc
-    for part in path.removeprefix("$.").split("."):
-        doc = doc[part]
-    return doc
+def check_waits(h: list[dict[str, Any]], exp: dict[str, Any]) -> None:
+    """Each Wait Before Rerun's duration from the history's timestamps, against the plan's
+    waitSeconds (and the scenario's `waits`: what the plan must have computed)."""
+    plan = json.loads(h[0]["executionStartedEventDetails"]["input"])
+    entered = [x["timestamp"] for x in h if x["type"] == "WaitStateEntered"]
+    exited = [x["timestamp"] for x in h if x["type"] == "WaitStateExited"]
+    check(len(entered) == len(exited), "a Wait state never exited")
+    waited = [(b - a).total_seconds() for a, b in zip(entered, exited, strict=True)]
+    want = [float(w) for w in plan["waitSeconds"][: len(waited)]]
+    if "waits" in exp:
+        check(
+            plan["waitSeconds"][: len(exp["waits"])] == exp["waits"],
+            f"plan waitSeconds {plan['waitSeconds']}, want {exp['waits']} first",
+        )
+        check(len(waited) == len(exp["waits"]), f"{len(waited)} waits, want {len(exp['waits'])}")
+    for i, (got, w) in enumerate(zip(waited, want, strict=True)):
+        check(w - 0.2 <= got <= w + 2.0, f"wait {i + 1} lasted {got:.2f} s, the plan says {w:.0f} s")
+    if waited:
+        say(f"  waits before the re-runs (history timestamps): {', '.join(f'{x:.2f} s' for x in waited)}; plan {want}")
 
 
-def effective_parameters(e: Env, h: list[dict[str, Any]], scheduled: dict[str, Any]) -> dict[str, Any]:
-    """The RunTask request of one TaskScheduled event. When the Task state has no `Parameters`,
-    Step Functions sends its effective input (after InputPath); LocalStack then records `{}` in
-    TaskScheduled, so take the state's entered input and apply its InputPath."""
-    got = json.loads(scheduled["taskScheduledEventDetails"].get("parameters") or "{}")
-    if got:
-        return got
-    entered = [x for x in h if x["id"] < scheduled["id"] and x["type"] == "TaskStateEntered"]
-    check(bool(entered), "TaskScheduled without a TaskStateEntered before it")
-    st = entered[-1]["stateEnteredEventDetails"]
-    state = e.asl["States"][st["name"]]
-    check("Parameters" not in state, f"{st['name']} has Parameters but TaskScheduled recorded none")
-    return json_path(json.loads(st["input"]), state.get("InputPath", "$"))
+def check_failure(h: list[dict[str, Any]]) -> None:
+    """No execution may end in an error the definition does not raise itself: a States.Runtime (or
+    any other uncaught error) would mean no outcome notice was published."""
+    for x in h:
+        details = next((v for k, v in x.items() if k.endswith("EventDetails")), None) or {}
+        check(details.get("error") != "States.Runtime", f"States.Runtime: {short(details.get('cause', ''), 200)}")
+        if x["type"] == "ExecutionFailed":
+            err = details.get("error", "")
+            check(err.startswith("EcsRerun."), f"execution failed with {err!r}, not one of its own Fail states")
+
+
+def check_attempts(e: Env, eid: str, invs: list[Any], posts: list[Any], h: list[dict[str, Any]]) -> None:
+    """The attempt numbers in the notices and in both Slack posts: the first says re-run 1 of N
+    is next (attempt 0), the outcome says which re-run it was."""
+    plan = json.loads(h[0]["executionStartedEventDetails"]["input"])
+    reruns = sum(1 for x in h if x["type"] == "WaitStateExited")
+    max_attempts = int(plan["maxAttempts"])
+    texts = [sinkmod.message_text(p.body) for p in posts if p.accepted]
+    for _, rec in notifier_records(e, invs, eid):
+        n = rec["notification"]
+        ctx = n["metadata"]["additionalContext"]
+        kind = kind_of(n)
+        want = 0 if kind in ("launch-failed", "not-retryable") else reruns
+        check(ctx.get("attempt") == str(want), f"{kind} notice says attempt {ctx.get('attempt')}, want {want}")
+        check(ctx.get("maxAttempts") == str(max_attempts), f"{kind} notice says maxAttempts {ctx.get('maxAttempts')}")
+        phrase = {
+            "launch-failed": f"re-run 1 of {max_attempts}",
+            "recovered": f"re-run {reruns} of {max_attempts}",
+            "partially-recovered": f"Re-run {reruns} of {max_attempts}",
+            "gave-up": f"{reruns} of {max_attempts}",
+        }.get(kind)
+        if phrase and texts:
+            check(any(phrase in t for t in texts), f"no Slack post says {phrase!r} for {kind}: {texts}")
 
 
 def check_notifications(
@@ -753,6 +810,42 @@ def print_post(p: sinkmod.Post) -> None:
         say("  │ " + line)
 
 
+SCENARIO_KEYS = {
+    "name", "description", "event", "expect", "deliveries", "deliveryGapSeconds", "sink", "starter",
+    "timeoutSeconds", "graceSeconds", "quietSeconds", "settleSeconds",
+}
+EVENT_KEYS = {"fixture", "fallback", "set", "remove"}
+EXPECT_KEYS = {
+    "delivered", "executions", "status", "endState", "rerunCalls", "count", "notifications", "slack",
+    "slackAttempts", "redelivered", "notifierDlq", "waits", "showParameters",
+}
+
+
+def scenario_problems(spec: dict[str, Any]) -> list[str]:
+    """Unknown keys (a typo would silently weaken a scenario), duplicate names, unknown starter
+    variants and missing fixtures."""
+    out: list[str] = []
+    names: set[str] = set()
+    for sc in spec.get("scenarios") or []:
+        name = sc.get("name", "?")
+        if name in names:
+            out.append(f"scenario {name}: the name is used twice")
+        names.add(name)
+        for where, got, allowed in (
+            ("", sc, SCENARIO_KEYS),
+            ("event.", sc.get("event") or {}, EVENT_KEYS),
+            ("expect.", sc.get("expect") or {}, EXPECT_KEYS),
+        ):
+            out += [f"scenario {name}: unknown key {where}{k}" for k in sorted(set(got) - allowed)]
+        variant = sc.get("starter")
+        if variant is not None and variant not in (spec.get("starterVariants") or {}):
+            out.append(f"scenario {name}: unknown starter variant {variant!r}")
+        fixture = (sc.get("event") or {}).get("fixture")
+        if fixture and not os.path.isfile(os.path.join(ROOT, "tests", "fixtures", "events", fixture)):
+            out.append(f"scenario {name}: no fixture tests/fixtures/events/{fixture}")
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--endpoint", required=True, help="LocalStack gateway, e.g. http://127.0.0.1:4566")
@@ -777,6 +870,11 @@ def main() -> int:
     with open(args.scenarios) as f:
         spec = json.load(f)
     scenarios = spec["scenarios"]
+    problems = scenario_problems(spec)
+    if problems:
+        for problem in problems:
+            print(f"error: {args.scenarios}: {problem}", file=sys.stderr)
+        return 2
     if args.list:
         for s in scenarios:
             print(f"{s['name']:<28} {s.get('description', '')}")
