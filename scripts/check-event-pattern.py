@@ -127,13 +127,15 @@ class _TolerantLoader(yaml.SafeLoader):
     """Reads CloudFormation YAML: short-form intrinsics (!Ref, !Sub, ...) become plain values."""
 
 
+class _UnresolvedGetAtt(str):
+    """A `!GetAtt` this script has no stand-in for (fine unless the pattern uses it)."""
+
+
 def _construct_tagged(loader, suffix, node):
     if isinstance(node, yaml.ScalarNode):
         value = loader.construct_scalar(node)
         if suffix == "GetAtt":
-            if value not in GETATT:
-                sys.exit(f"check-event-pattern: the pattern uses !GetAtt {value}: add what it stands for to GETATT")
-            return GETATT[value]
+            return GETATT[value] if value in GETATT else _UnresolvedGetAtt(value)
         return value
     if isinstance(node, yaml.SequenceNode):
         return loader.construct_sequence(node, deep=True)
@@ -147,9 +149,24 @@ def event_pattern():
     with open(TEMPLATE, encoding="utf-8") as f:
         template = yaml.load(f, Loader=_TolerantLoader)  # noqa: S506 - SafeLoader subclass
     try:
-        return template["Resources"][RULE]["Properties"]["EventPattern"]
+        pattern = template["Resources"][RULE]["Properties"]["EventPattern"]
     except KeyError:
         sys.exit(f"check-event-pattern: {TEMPLATE} has no Resources.{RULE}.Properties.EventPattern")
+    unresolved = [v for v in _leaves(pattern) if isinstance(v, _UnresolvedGetAtt)]
+    if unresolved:
+        sys.exit(f"check-event-pattern: the pattern uses !GetAtt {unresolved[0]}: add what it stands for to GETATT")
+    return pattern
+
+
+def _leaves(node):
+    if isinstance(node, dict):
+        for v in node.values():
+            yield from _leaves(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _leaves(v)
+    else:
+        yield node
 
 
 def main():
