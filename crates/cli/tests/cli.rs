@@ -217,17 +217,18 @@ fn bad_paths_and_bad_config_exit_2_with_one_line() {
 
 #[test]
 fn links_refuse_waits_longer_than_one_execution() {
-    let url =
-        "https://ecs-rerun-artifacts.s3.us-east-1.amazonaws.com/ecs-rerun/v0.1.0/template.yaml";
-    let too_long = run(&[
-        "quick-create-url",
-        "--template-url",
-        url,
-        "--param",
-        "MaxAttempts=10",
-        "--param",
-        "RetryIntervalSeconds=86400",
-    ]);
+    let link = |params: &[&str]| {
+        let mut args = vec![
+            "quick-create-url",
+            "--template-url",
+            "https://ecs-rerun-artifacts.s3.us-east-1.amazonaws.com/ecs-rerun/v0.1.0/template.yaml",
+        ];
+        for p in params {
+            args.extend(["--param", p]);
+        }
+        run(&args)
+    };
+    let too_long = link(&["MaxAttempts=10", "RetryIntervalSeconds=86400"]);
     assert_eq!(too_long.status.code(), Some(2), "{too_long:?}");
     let err = String::from_utf8_lossy(&too_long.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -239,16 +240,43 @@ fn links_refuse_waits_longer_than_one_execution() {
     ] {
         assert!(err.contains(name), "{err} should name {name}");
     }
-    let fits = run(&[
-        "quick-create-url",
-        "--template-url",
-        url,
-        "--param",
+    let fits = link(&[
         "MaxAttempts=10",
-        "--param",
         "RetryIntervalSeconds=86400",
-        "--param",
         "BackoffRate=1",
     ]);
     assert!(fits.status.success(), "{fits:?}");
+}
+
+#[test]
+fn doctor_reads_its_event_before_any_aws_call() {
+    // No endpoint, no credentials needed: a bad --event is exit 2 with one line before the first
+    // request (the checks themselves are tested with aws-smithy-mocks and scripts/doctor-test).
+    let out = run(&[
+        "doctor",
+        "--stack-name",
+        "ecs-rerun",
+        "--region",
+        "us-east-1",
+        "--event",
+        "/nonexistent/event.json",
+    ]);
+    assert_one_line_error(
+        &out,
+        "doctor --event",
+        "/nonexistent/event.json: cannot read",
+    );
+    let invalid = repo().join("tests/fixtures/events/invalid/cloudtrail_stoptask_valid.json");
+    let out = run(&[
+        "doctor",
+        "--stack-name",
+        "ecs-rerun",
+        "--event",
+        invalid.to_str().expect("path"),
+    ]);
+    assert_one_line_error(
+        &out,
+        "doctor --event StopTask",
+        "not a CloudTrail RunTask event",
+    );
 }
