@@ -4,6 +4,7 @@
 //! is a new module, a variant in [`Command`] and an arm in [`Command::run`].
 
 mod common;
+mod doctor;
 mod package;
 mod plan;
 mod preview;
@@ -33,6 +34,9 @@ enum Command {
     Package(package::Args),
     /// Print the CloudFormation quick-create link for an already published template.
     QuickCreateUrl(quick_create::Args),
+    /// Check that a deployed stack can really do its job (trail, rule, dead-letter queues,
+    /// definition, the re-run request through Step Functions' TestState).
+    Doctor(doctor::Args),
 }
 
 impl Command {
@@ -42,6 +46,7 @@ impl Command {
             Command::Preview(args) => preview::run(args),
             Command::Package(args) => package::run(args),
             Command::QuickCreateUrl(args) => quick_create::run(args),
+            Command::Doctor(args) => doctor::run(args),
         }
     }
 }
