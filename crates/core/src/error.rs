@@ -47,11 +47,6 @@ impl Error {
     }
 }
 
-/// Keeps a message on one line (serde_json errors are one line already; this guards the rest).
-pub(crate) fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,6 +82,5 @@ mod tests {
             Error::MissingField("detail.requestParameters".into()).to_string(),
             "missing field detail.requestParameters"
         );
-        assert_eq!(one_line("a\n  b\tc"), "a b c");
     }
 }

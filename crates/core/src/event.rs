@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::error::{Error, one_line};
+use crate::error::Error;
+use crate::text::one_line;
 
 /// EventBridge `detail-type` of CloudTrail API-call events.
 pub const DETAIL_TYPE: &str = "AWS API Call via CloudTrail";

@@ -16,5 +16,6 @@ pub mod notification;
 pub mod plan;
 pub mod reason;
 pub mod slack;
+pub(crate) mod text;
 
 pub use error::Error;

@@ -7,10 +7,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::error::{Error, one_line};
+use crate::error::Error;
 use crate::event::Failure;
-use crate::plan::{Plan, upper_first};
+use crate::plan::Plan;
 use crate::reason::FailureReason;
+use crate::text::{one_line, plural, upper_first};
 
 /// What a notification reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -276,10 +277,6 @@ impl Notification {
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
-}
-
-fn plural(n: u32, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Builds the first notice for a plan: `launch-failed` when retryable, else `not-retryable`.

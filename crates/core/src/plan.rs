@@ -10,6 +10,7 @@ use crate::event::RunTaskEvent;
 use crate::links::{partition_for_region, task_url_parts};
 use crate::notification::{self, Notification};
 use crate::reason::{FailureReason, is_retryable};
+use crate::text::{join_and, plural, upper_first};
 
 /// Prefix of the `startedBy` marker every re-run carries (CONTRACT §2).
 pub const MARKER_PREFIX: &str = "ecs-rerun/";
@@ -393,18 +394,6 @@ struct Caller<'a> {
     step_functions: bool,
 }
 
-fn plural(n: u32, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
-fn join_and(items: &[&str]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => (*one).to_string(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
-}
-
 fn decide(
     config: &PlanConfig,
     caller: &Caller<'_>,
@@ -647,19 +636,6 @@ fn client_tokens(execution_name: &str, max_attempts: u32) -> Vec<ClientToken> {
 /// camelCase → PascalCase: the first character upper-cased, the rest untouched.
 pub fn pascal_case(key: &str) -> String {
     upper_first(key)
-}
-
-/// `s` with its first character upper-cased; the rest is copied as one slice (collecting the
-/// chars one by one cost more than the rest of the key conversion).
-pub(crate) fn upper_first(s: &str) -> String {
-    let mut chars = s.chars();
-    let Some(first) = chars.next() else {
-        return String::new();
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.extend(first.to_uppercase());
-    out.push_str(chars.as_str());
-    out
 }
 
 /// Re-cases every object key, recursively; values are untouched.
@@ -926,7 +902,14 @@ mod tests {
     }
 
     /// Role, invoked by, startedBy, config, retryable, what the why says.
-    type CallerCase<'a> = (&'a str, &'a str, Option<&'a str>, &'a PlanConfig, bool, &'a str);
+    type CallerCase<'a> = (
+        &'a str,
+        &'a str,
+        Option<&'a str>,
+        &'a PlanConfig,
+        bool,
+        &'a str,
+    );
 
     #[test]
     fn loop_guards_on_the_caller() {

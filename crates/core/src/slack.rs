@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::links;
 use crate::notification::{Kind, Notification};
+use crate::text::plural;
 
 /// Max characters of a section's text.
 pub const MAX_SECTION_TEXT: usize = 3000;
@@ -335,10 +336,6 @@ fn render_generic(subject: Option<&str>, n: &Notification) -> SlackMessage {
         None => title,
     };
     finish(text, blocks)
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn task_id(arn: &str) -> &str {
