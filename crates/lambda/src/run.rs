@@ -1,0 +1,45 @@
+//! [`run`]: the tail of both Lambdas' `main`.
+
+use std::future::Future;
+use std::process::ExitCode;
+
+use aws_lambda_events::sqs::SqsEvent;
+use lambda_runtime::{LambdaEvent, service_fn};
+use tracing::error;
+
+use crate::batch::{RecordHandler, run_batch};
+use crate::deadline::Deadline;
+use crate::error::ErrorType;
+use crate::logging::init_logging;
+
+/// Initialises logging, then awaits `init` (configuration read once, clients built once: the
+/// handler), then serves SQS batches with [`run_batch`] until the runtime stops. A start-up error
+/// is logged once with its stable type and ends the process with a failure, as does a runtime
+/// error; `init` runs after logging is set up, so its own logs are kept.
+pub async fn run<H, E>(init: impl Future<Output = Result<H, E>>) -> ExitCode
+where
+    H: RecordHandler,
+    E: ErrorType,
+{
+    init_logging();
+    let handler = match init.await {
+        Ok(handler) => handler,
+        Err(err) => {
+            error!(error_type = err.error_type(), error = %err, "cannot start");
+            return ExitCode::FAILURE;
+        }
+    };
+    let handler = &handler;
+    let run = lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| async move {
+        let deadline = Deadline::from_context(&event.context);
+        Ok::<_, lambda_runtime::Error>(run_batch(handler, event.payload, deadline).await)
+    }))
+    .await;
+    match run {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            error!(error = %err, "Lambda runtime stopped");
+            ExitCode::FAILURE
+        }
+    }
+}
