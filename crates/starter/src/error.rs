@@ -4,13 +4,19 @@
 /// Everything that can go wrong in the starter, at start-up (configuration) or per SQS record.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A required environment variable is unset or empty.
+    /// From the shell (`ecs-rerun-lambda`): an environment variable missing or invalid (read with
+    /// its `Env`), or a record not started for lack of time. Named with this Lambda's prefix.
+    #[error(transparent)]
+    Shell(#[from] ecs_rerun_lambda::Error),
+    /// A required environment variable is unset or empty. Built by `config.rs` until it reads
+    /// through `ecs_rerun_lambda::Env` (then [`Error::Shell`] carries it, under the same name).
     #[error("missing environment variable {name}")]
     MissingEnv {
         /// The variable's name, e.g. `STATE_MACHINE_ARN`.
         name: &'static str,
     },
-    /// An environment variable is set to a value we cannot use.
+    /// An environment variable is set to a value we cannot use. Built by `config.rs`, like
+    /// [`Error::MissingEnv`]; the message is the shell's `InvalidEnv` one.
     #[error("invalid environment variable {name}={value:?}: {problem}")]
     InvalidEnv {
         /// The variable's name, e.g. `MAX_ATTEMPTS`.
@@ -56,9 +62,15 @@ impl Error {
     /// Stable error-type name, e.g. `EcsRerunStarter.Throttled`; core errors keep their own
     /// (`EcsRerun.NotRunTask`, …).
     pub fn error_type(&self) -> &'static str {
+        use ecs_rerun_lambda::Error as Shell;
         match self {
-            Error::MissingEnv { .. } => "EcsRerunStarter.MissingEnv",
-            Error::InvalidEnv { .. } => "EcsRerunStarter.InvalidEnv",
+            Error::Shell(Shell::MissingEnv { .. }) | Error::MissingEnv { .. } => {
+                "EcsRerunStarter.MissingEnv"
+            }
+            Error::Shell(Shell::InvalidEnv { .. }) | Error::InvalidEnv { .. } => {
+                "EcsRerunStarter.InvalidEnv"
+            }
+            Error::Shell(Shell::OutOfTime { .. }) => "EcsRerunStarter.OutOfTime",
             Error::EmptyBody => "EcsRerunStarter.EmptyBody",
             Error::Core(e) => e.error_type(),
             Error::PlanEncoding(_) => "EcsRerunStarter.PlanEncoding",
@@ -69,8 +81,16 @@ impl Error {
     }
 }
 
+impl ecs_rerun_lambda::ErrorType for Error {
+    fn error_type(&self) -> &'static str {
+        Error::error_type(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
@@ -91,6 +111,30 @@ mod tests {
                 },
                 "EcsRerunStarter.InvalidEnv",
                 "invalid environment variable MAX_ATTEMPTS=\"0\": must be an integer from 1 to 10",
+            ),
+            (
+                Error::Shell(ecs_rerun_lambda::Error::MissingEnv {
+                    name: "STATE_MACHINE_ARN",
+                }),
+                "EcsRerunStarter.MissingEnv",
+                "missing environment variable STATE_MACHINE_ARN",
+            ),
+            (
+                Error::Shell(ecs_rerun_lambda::Error::invalid(
+                    "MAX_ATTEMPTS",
+                    "0",
+                    "must be an integer from 1 to 10",
+                )),
+                "EcsRerunStarter.InvalidEnv",
+                "invalid environment variable MAX_ATTEMPTS=\"0\": must be an integer from 1 to 10",
+            ),
+            (
+                Error::Shell(ecs_rerun_lambda::Error::OutOfTime {
+                    remaining: Duration::from_millis(4000),
+                    needed: Duration::from_millis(5500),
+                }),
+                "EcsRerunStarter.OutOfTime",
+                "not started: 4000 ms left of the invocation, a record may need 5500 ms",
             ),
             (
                 Error::EmptyBody,

@@ -1,18 +1,26 @@
-//! SQS batch → one EventBridge RunTask event per record → plan (core) → StartExecution (port).
+//! One SQS record → EventBridge RunTask event → plan (core) → StartExecution (port). The batch
+//! around it (batch item failures, the deadline) is `ecs_rerun_lambda::run_batch`.
 //!
-//! Every record is handled on its own: a failed record becomes a batch item failure (SQS
-//! redelivers it, then moves it to the DLQ); the others are deleted. A body that is not a RunTask
-//! event can never succeed, and is still reported as a failure on purpose: it then reaches the DLQ,
-//! where a human sees it, instead of vanishing.
+//! A body that is not a RunTask event can never succeed, and is still reported as a failure on
+//! purpose: it then reaches the DLQ, where a human sees it, instead of vanishing. A duplicate
+//! delivery is not a failure: the execution name is derived from the event, and Step Functions'
+//! `ExecutionAlreadyExists` means it was started before.
 
-use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use std::time::Duration;
+
 use ecs_rerun_core::event::RunTaskEvent;
 use ecs_rerun_core::plan::build_plan;
-use tracing::{debug, error, info};
+use ecs_rerun_lambda::{Record, RecordHandler};
+use tracing::{debug, info};
 
 use crate::config::Config;
 use crate::error::Error;
 use crate::ports::{Executions, StartOutcome};
+
+/// The longest one record may take: StartExecution answers in tens of milliseconds, the SDK's own
+/// retries of a throttled or failed call take a few seconds. A record is not started with less
+/// than this (plus the answer margin) left of the invocation.
+pub const RECORD_BUDGET: Duration = Duration::from_secs(5);
 
 /// The starter's handler: configuration plus the [`Executions`] port.
 #[derive(Debug)]
@@ -26,30 +34,18 @@ impl<E: Executions> Handler<E> {
     pub fn new(config: Config, executions: E) -> Self {
         Self { config, executions }
     }
+}
 
-    /// Handles one SQS batch; never fails as a whole. Each failed record is logged once (at
-    /// error, with its stable error type) and listed in `batch_item_failures`.
-    pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
-        let mut response = SqsBatchResponse::default();
-        for record in &event.records {
-            // SQS always sets messageId; an empty identifier makes Lambda retry the whole batch,
-            // which is the only way not to lose a record without one.
-            let message_id = record.message_id.clone().unwrap_or_default();
-            if let Err(err) = self.handle_record(&message_id, record).await {
-                error!(
-                    message_id = %message_id,
-                    error_type = err.error_type(),
-                    error = %err,
-                    "record failed; SQS will redeliver it, then move it to the DLQ"
-                );
-                response.add_failure(message_id);
-            }
-        }
-        response
+impl<E: Executions> RecordHandler for Handler<E> {
+    type Error = Error;
+
+    fn record_budget(&self) -> Duration {
+        RECORD_BUDGET
     }
 
-    async fn handle_record(&self, message_id: &str, record: &SqsMessage) -> Result<(), Error> {
-        let body = record.body.as_deref().ok_or(Error::EmptyBody)?;
+    async fn handle(&self, record: Record<'_>) -> Result<(), Error> {
+        let message_id = record.message_id;
+        let body = record.body().ok_or(Error::EmptyBody)?;
         debug!(message_id = %message_id, body = %body, "record received");
         let event = RunTaskEvent::from_json(body)?;
         let plan = build_plan(&event, &self.config.plan);
@@ -90,6 +86,8 @@ mod tests {
     use std::collections::HashSet;
 
     use ecs_rerun_core::plan::Plan;
+    use ecs_rerun_lambda::test_util::{assert_failed, batch, failed_ids, later, record};
+    use ecs_rerun_lambda::{Deadline, run_batch};
 
     use super::*;
 
@@ -150,26 +148,6 @@ mod tests {
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
     }
 
-    fn record(id: &str, body: Option<&str>) -> SqsMessage {
-        let mut m = SqsMessage::default();
-        m.message_id = Some(id.to_owned());
-        m.body = body.map(str::to_owned);
-        m
-    }
-
-    fn batch(records: Vec<SqsMessage>) -> SqsEvent {
-        let mut e = SqsEvent::default();
-        e.records = records;
-        e
-    }
-
-    fn failed_ids(resp: &SqsBatchResponse) -> Vec<&str> {
-        resp.batch_item_failures
-            .iter()
-            .map(|f| f.item_identifier.as_str())
-            .collect()
-    }
-
     #[tokio::test]
     async fn good_duplicate_malformed_and_failing_records() {
         let agent = fixture("cloudtrail_runtask_agent.json");
@@ -195,11 +173,11 @@ mod tests {
             record("m-no-body", None),
             record("m-throttled", Some(&other)),
         ]);
-        let resp = handler.handle(event).await;
+        let resp = run_batch(&handler, event, later()).await;
 
-        assert_eq!(
-            failed_ids(&resp),
-            ["m-not-json", "m-not-runtask", "m-no-body", "m-throttled"]
+        assert_failed(
+            &resp,
+            &["m-not-json", "m-not-runtask", "m-no-body", "m-throttled"],
         );
         // exactly one execution for the event delivered twice, with the plan as input
         let started = handler.executions.started.borrow();
@@ -232,9 +210,9 @@ mod tests {
         names.sort();
         assert!(!names.is_empty(), "no fixtures in {dir}");
         let handler = Handler::new(config(), FakeExecutions::default());
-        let records: Vec<SqsMessage> = names.iter().map(|n| record(n, Some(&fixture(n)))).collect();
-        let resp = handler.handle(batch(records)).await;
-        assert_eq!(failed_ids(&resp), Vec::<&str>::new());
+        let records: Vec<_> = names.iter().map(|n| record(n, Some(&fixture(n)))).collect();
+        let resp = run_batch(&handler, batch(records), later()).await;
+        assert_failed(&resp, &[]);
         assert_eq!(handler.executions.started.borrow().len(), names.len());
     }
 
@@ -253,12 +231,12 @@ mod tests {
             .collect();
         names.sort();
         assert!(!names.is_empty(), "no fixtures in {dir}");
-        let records: Vec<SqsMessage> = names
+        let records: Vec<_> = names
             .iter()
             .map(|n| record(n, Some(&fixture(&format!("invalid/{n}")))))
             .collect();
         let handler = Handler::new(config(), FakeExecutions::default());
-        let resp = handler.handle(batch(records)).await;
+        let resp = run_batch(&handler, batch(records), later()).await;
         assert_eq!(failed_ids(&resp), names);
         assert!(handler.executions.started.borrow().is_empty());
     }
@@ -266,7 +244,19 @@ mod tests {
     #[tokio::test]
     async fn empty_batch_reports_no_failures() {
         let handler = Handler::new(config(), FakeExecutions::default());
-        let resp = handler.handle(SqsEvent::default()).await;
-        assert!(resp.batch_item_failures.is_empty());
+        let resp = run_batch(&handler, batch(vec![]), later()).await;
+        assert_failed(&resp, &[]);
+    }
+
+    /// Less than the record budget (plus the answer margin) left: no execution is started, every
+    /// record goes back to SQS, named `EcsRerunStarter.OutOfTime` in the log.
+    #[tokio::test]
+    async fn no_execution_is_started_without_the_time_to_finish() {
+        let agent = fixture("cloudtrail_runtask_agent.json");
+        let handler = Handler::new(config(), FakeExecutions::default());
+        let event = batch(vec![record("m1", Some(&agent)), record("m2", Some(&agent))]);
+        let resp = run_batch(&handler, event, Deadline::after(RECORD_BUDGET)).await;
+        assert_failed(&resp, &["m1", "m2"]);
+        assert!(handler.executions.started.borrow().is_empty());
     }
 }

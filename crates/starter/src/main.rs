@@ -9,35 +9,17 @@ mod ports;
 
 use std::process::ExitCode;
 
-use aws_lambda_events::sqs::SqsEvent;
-use lambda_runtime::{LambdaEvent, service_fn};
-use tracing::error;
-
 use crate::adapters::SfnExecutions;
 use crate::config::Config;
+use crate::error::Error;
 use crate::handler::Handler;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    ecs_rerun_lambda::init_logging();
-    let config = match Config::from_env() {
-        Ok(config) => config,
-        Err(err) => {
-            error!(error_type = err.error_type(), error = %err, "invalid configuration");
-            return ExitCode::FAILURE;
-        }
-    };
-    let handler = Handler::new(config, SfnExecutions::new(adapters::sfn_client().await));
-    let handler = &handler;
-    let run = lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| async move {
-        Ok::<_, lambda_runtime::Error>(handler.handle(event.payload).await)
-    }))
-    .await;
-    match run {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            error!(error = %err, "Lambda runtime stopped");
-            ExitCode::FAILURE
-        }
-    }
+    ecs_rerun_lambda::run(async {
+        let config = Config::from_env()?;
+        let executions = SfnExecutions::new(adapters::sfn_client().await);
+        Ok::<_, Error>(Handler::new(config, executions))
+    })
+    .await
 }
