@@ -4,6 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use ecs_rerun_lambda::Env;
 use reqwest::Url;
 
 use crate::error::Error;
@@ -51,32 +52,25 @@ pub struct Config {
 impl Config {
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, Error> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::read(&Env::from_process())
     }
 
-    /// Reads the configuration through `lookup` (the environment, or a map in tests).
+    /// Reads the configuration through `lookup` (a map in tests).
+    #[cfg(test)]
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
-        let get = |name: &str| {
-            lookup(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let raw = get(SLACK_WEBHOOK_URL).ok_or(Error::MissingEnv {
-            name: SLACK_WEBHOOK_URL,
-        })?;
-        let webhook_url = parse_webhook_url(&raw)?;
-        let timeout_ms = match get(SLACK_TIMEOUT_MS) {
-            Some(v) => match v.parse::<u64>() {
-                Ok(ms) if (1..=MAX_TIMEOUT_MS).contains(&ms) => ms,
-                _ => {
-                    return Err(Error::InvalidEnv {
-                        name: SLACK_TIMEOUT_MS,
-                        problem: format!("{v:?} must be milliseconds from 1 to {MAX_TIMEOUT_MS}"),
-                    });
-                }
-            },
-            None => DEFAULT_TIMEOUT_MS,
-        };
+        Self::read(&Env::new(lookup))
+    }
+
+    fn read(env: &Env<impl Fn(&str) -> Option<String>>) -> Result<Self, Error> {
+        // required() never repeats the value: the URL is a secret
+        let webhook_url = parse_webhook_url(&env.required(SLACK_WEBHOOK_URL)?)?;
+        let timeout_ms = env
+            .parse_where(
+                SLACK_TIMEOUT_MS,
+                &format!("milliseconds from 1 to {MAX_TIMEOUT_MS}"),
+                |ms: &u64| (1..=MAX_TIMEOUT_MS).contains(ms),
+            )?
+            .unwrap_or(DEFAULT_TIMEOUT_MS);
         Ok(Config {
             webhook_url,
             timeout: Duration::from_millis(timeout_ms),
@@ -86,9 +80,11 @@ impl Config {
 
 /// `https://…` anywhere; `http://…` only to a loopback host (local runs against a sink).
 fn parse_webhook_url(raw: &str) -> Result<WebhookUrl, Error> {
-    let invalid = |problem: &str| Error::InvalidEnv {
-        name: SLACK_WEBHOOK_URL,
-        problem: problem.to_owned(),
+    let invalid = |problem: &str| {
+        Error::from(ecs_rerun_lambda::Error::invalid_secret(
+            SLACK_WEBHOOK_URL,
+            problem,
+        ))
     };
     // the parser's message never contains the input
     let url = Url::parse(raw).map_err(|e| invalid(&format!("not a URL ({e})")))?;

@@ -7,21 +7,11 @@ use std::time::Duration;
 /// SQS record (delivery to Slack).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A required environment variable is unset or empty.
-    #[error("missing environment variable {name}")]
-    MissingEnv {
-        /// The variable's name, e.g. `SLACK_WEBHOOK_URL`.
-        name: &'static str,
-    },
-    /// An environment variable is set to a value we cannot use (the value of a secret is never
-    /// repeated).
-    #[error("invalid environment variable {name}: {problem}")]
-    InvalidEnv {
-        /// The variable's name.
-        name: &'static str,
-        /// What is wrong with it.
-        problem: String,
-    },
+    /// From the shell (`ecs-rerun-lambda`): an environment variable missing or invalid (the value
+    /// of a secret is never repeated), or a record not started for lack of time. Named with this
+    /// Lambda's prefix.
+    #[error(transparent)]
+    Shell(#[from] ecs_rerun_lambda::Error),
     /// The HTTP client could not be built (TLS set-up).
     #[error("cannot build the HTTP client: {0}")]
     HttpClient(String),
@@ -75,9 +65,11 @@ fn fmt_retry_after(d: Option<Duration>) -> String {
 impl Error {
     /// Stable error-type name, e.g. `EcsRerunNotifier.RateLimited`.
     pub fn error_type(&self) -> &'static str {
+        use ecs_rerun_lambda::Error as Shell;
         match self {
-            Error::MissingEnv { .. } => "EcsRerunNotifier.MissingEnv",
-            Error::InvalidEnv { .. } => "EcsRerunNotifier.InvalidEnv",
+            Error::Shell(Shell::MissingEnv { .. }) => "EcsRerunNotifier.MissingEnv",
+            Error::Shell(Shell::InvalidEnv { .. }) => "EcsRerunNotifier.InvalidEnv",
+            Error::Shell(Shell::OutOfTime { .. }) => "EcsRerunNotifier.OutOfTime",
             Error::HttpClient(_) => "EcsRerunNotifier.HttpClient",
             Error::EmptyBody => "EcsRerunNotifier.EmptyBody",
             Error::RateLimited { .. } => "EcsRerunNotifier.RateLimited",
@@ -91,6 +83,12 @@ impl Error {
     }
 }
 
+impl ecs_rerun_lambda::ErrorType for Error {
+    fn error_type(&self) -> &'static str {
+        Error::error_type(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,19 +97,36 @@ mod tests {
     fn error_types_are_stable_and_messages_one_line() {
         let cases = [
             (
-                Error::MissingEnv {
+                Error::Shell(ecs_rerun_lambda::Error::MissingEnv {
                     name: "SLACK_WEBHOOK_URL",
-                },
+                }),
                 "EcsRerunNotifier.MissingEnv",
                 "missing environment variable SLACK_WEBHOOK_URL",
             ),
             (
-                Error::InvalidEnv {
-                    name: "SLACK_TIMEOUT_MS",
-                    problem: "x".into(),
-                },
+                Error::Shell(ecs_rerun_lambda::Error::invalid_secret(
+                    "SLACK_WEBHOOK_URL",
+                    "x",
+                )),
                 "EcsRerunNotifier.InvalidEnv",
-                "invalid environment variable SLACK_TIMEOUT_MS: x",
+                "invalid environment variable SLACK_WEBHOOK_URL: x",
+            ),
+            (
+                Error::Shell(ecs_rerun_lambda::Error::invalid(
+                    "SLACK_TIMEOUT_MS",
+                    "0",
+                    "must be milliseconds from 1 to 60000",
+                )),
+                "EcsRerunNotifier.InvalidEnv",
+                "invalid environment variable SLACK_TIMEOUT_MS=\"0\": must be milliseconds from 1 to 60000",
+            ),
+            (
+                Error::Shell(ecs_rerun_lambda::Error::OutOfTime {
+                    remaining: Duration::from_millis(4000),
+                    needed: Duration::from_millis(5500),
+                }),
+                "EcsRerunNotifier.OutOfTime",
+                "not started: 4000 ms left of the invocation, a record may need 5500 ms",
             ),
             (
                 Error::HttpClient("x".into()),

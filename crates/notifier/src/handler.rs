@@ -1,16 +1,16 @@
-//! SQS batch → SNS notification per record → Slack Block Kit (core) → webhook (port).
+//! One SQS record → SNS notification → Slack Block Kit (core) → webhook (port). The batch around
+//! it (batch item failures, the deadline) is `ecs_rerun_lambda::run_batch`.
 //!
-//! Every record is handled on its own; a failed record becomes a batch item failure (SQS
-//! redelivers it, then moves it to its DLQ: nothing is lost). When Slack rate limits us (429), the
-//! handler waits for Retry-After and posts once more if that fits in the invocation's time budget;
-//! otherwise, and for the rest of the batch, it reports failures without posting.
+//! When Slack rate limits us (429), the handler waits for Retry-After and posts once more if that
+//! fits in the invocation's time budget; otherwise it reports the record as failed, and the rest
+//! of the batch is left for SQS to redeliver without posting ([`RecordHandler::skip_rest`]).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use ecs_rerun_core::notification::Notification;
 use ecs_rerun_core::slack::render_sns;
-use tracing::{debug, error, info, warn};
+use ecs_rerun_lambda::{Deadline, Record, RecordHandler};
+use tracing::{debug, info};
 
 use crate::error::Error;
 use crate::ports::Webhook;
@@ -18,8 +18,6 @@ use crate::sns::Incoming;
 
 /// Longest Retry-After we wait for inside one invocation.
 pub const MAX_RETRY_WAIT: Duration = Duration::from_secs(10);
-/// Time kept back at the end of the invocation to answer the runtime.
-const DEADLINE_MARGIN: Duration = Duration::from_millis(500);
 
 /// The notifier's handler: the [`Webhook`] port and the time one post may take.
 #[derive(Debug)]
@@ -37,44 +35,26 @@ impl<W: Webhook> Handler<W> {
         }
     }
 
-    /// Handles one SQS batch that must be done by `deadline`; never fails as a whole. Each
-    /// failed record is logged once and listed in `batch_item_failures`.
-    pub async fn handle(&self, event: SqsEvent, deadline: Instant) -> SqsBatchResponse {
-        let mut response = SqsBatchResponse::default();
-        let mut rate_limited = false;
-        for record in &event.records {
-            // SQS always sets messageId; an empty identifier makes Lambda retry the whole batch,
-            // which is the only way not to lose a record without one.
-            let message_id = record.message_id.clone().unwrap_or_default();
-            if rate_limited {
-                let err = Error::SkippedAfterRateLimit;
-                warn!(message_id = %message_id, error_type = err.error_type(), error = %err, "record left for SQS to redeliver");
-                response.add_failure(message_id);
-                continue;
-            }
-            if let Err(err) = self.handle_record(&message_id, record, deadline).await {
-                rate_limited = matches!(err, Error::RateLimited { .. });
-                error!(
-                    message_id = %message_id,
-                    error_type = err.error_type(),
-                    error = %err,
-                    "notification not delivered; SQS will redeliver it, then move it to the DLQ"
-                );
-                response.add_failure(message_id);
-            }
-        }
-        response
+    /// Whether waiting `wait` and posting again still ends before the deadline (with the answer
+    /// margin); never when no deadline is known.
+    fn fits(&self, wait: Duration, deadline: Deadline) -> bool {
+        wait <= MAX_RETRY_WAIT && deadline.fits(wait + self.post_timeout)
+    }
+}
+
+impl<W: Webhook> RecordHandler for Handler<W> {
+    type Error = Error;
+
+    /// One post: a record is not started unless a whole post fits before the deadline. The retry
+    /// after a 429 checks the deadline again.
+    fn record_budget(&self) -> Duration {
+        self.post_timeout
     }
 
-    async fn handle_record(
-        &self,
-        message_id: &str,
-        record: &SqsMessage,
-        deadline: Instant,
-    ) -> Result<(), Error> {
+    async fn handle(&self, record: Record<'_>) -> Result<(), Error> {
+        let message_id = record.message_id;
         let body = record
-            .body
-            .as_deref()
+            .body()
             .filter(|b| !b.trim().is_empty())
             .ok_or(Error::EmptyBody)?;
         debug!(message_id = %message_id, body = %body, "record received");
@@ -89,7 +69,7 @@ impl<W: Webhook> Handler<W> {
         match self.webhook.post(&message).await {
             Err(Error::RateLimited {
                 retry_after: Some(wait),
-            }) if self.fits(wait, deadline) => {
+            }) if self.fits(wait, record.deadline) => {
                 info!(message_id = %message_id, wait_ms = wait.as_millis() as u64, "Slack rate limited us; retrying once after Retry-After");
                 tokio::time::sleep(wait).await;
                 self.webhook.post(&message).await?;
@@ -100,10 +80,10 @@ impl<W: Webhook> Handler<W> {
         Ok(())
     }
 
-    /// Whether waiting `wait` and posting again still ends before the deadline.
-    fn fits(&self, wait: Duration, deadline: Instant) -> bool {
-        wait <= MAX_RETRY_WAIT
-            && Instant::now() + wait + self.post_timeout + DEADLINE_MARGIN <= deadline
+    /// Rate limited (and not retried, or limited again): posting the rest of the batch now would
+    /// only be limited too.
+    fn skip_rest(&self, error: &Error) -> Option<Error> {
+        matches!(error, Error::RateLimited { .. }).then_some(Error::SkippedAfterRateLimit)
     }
 }
 
@@ -111,8 +91,11 @@ impl<W: Webhook> Handler<W> {
 mod tests {
     use std::cell::RefCell;
     use std::collections::VecDeque;
+    use std::time::Instant;
 
     use ecs_rerun_core::slack::SlackMessage;
+    use ecs_rerun_lambda::run_batch;
+    use ecs_rerun_lambda::test_util::{assert_failed, batch, failed_ids, later, record};
 
     use super::*;
     use crate::adapters::SlackWebhook;
@@ -141,26 +124,6 @@ mod tests {
         }
     }
 
-    fn record(id: &str, body: Option<&str>) -> SqsMessage {
-        let mut m = SqsMessage::default();
-        m.message_id = Some(id.to_owned());
-        m.body = body.map(str::to_owned);
-        m
-    }
-
-    fn batch(records: Vec<SqsMessage>) -> SqsEvent {
-        let mut e = SqsEvent::default();
-        e.records = records;
-        e
-    }
-
-    fn failed_ids(resp: &SqsBatchResponse) -> Vec<&str> {
-        resp.batch_item_failures
-            .iter()
-            .map(|f| f.item_identifier.as_str())
-            .collect()
-    }
-
     fn envelope(subject: &str, message: &str) -> String {
         serde_json::json!({
             "Type": "Notification",
@@ -171,10 +134,6 @@ mod tests {
             "Timestamp": "2026-11-24T02:00:03.512Z",
         })
         .to_string()
-    }
-
-    fn later() -> Instant {
-        Instant::now() + Duration::from_secs(60)
     }
 
     fn rejected() -> Error {
@@ -197,21 +156,21 @@ mod tests {
             Ok(()),
         ]);
         let handler = Handler::new(fake, Duration::from_secs(5));
-        let resp = handler
-            .handle(
-                batch(vec![
-                    record("m1", Some(&envelope("first", "hello & <b>"))),
-                    record("m2", Some("raw delivery, plain text")),
-                    record("m3", Some(&envelope("third", "3"))),
-                    record("m-empty", Some(" ")),
-                    record("m-none", None),
-                    record("m4", Some(&envelope("fourth", "4"))),
-                    record("m5", Some(&envelope("fifth", "5"))),
-                ]),
-                later(),
-            )
-            .await;
-        assert_eq!(failed_ids(&resp), ["m2", "m3", "m-empty", "m-none", "m4"]);
+        let resp = run_batch(
+            &handler,
+            batch(vec![
+                record("m1", Some(&envelope("first", "hello & <b>"))),
+                record("m2", Some("raw delivery, plain text")),
+                record("m3", Some(&envelope("third", "3"))),
+                record("m-empty", Some(" ")),
+                record("m-none", None),
+                record("m4", Some(&envelope("fourth", "4"))),
+                record("m5", Some(&envelope("fifth", "5"))),
+            ]),
+            later(),
+        )
+        .await;
+        assert_failed(&resp, &["m2", "m3", "m-empty", "m-none", "m4"]);
         let posted = handler.webhook.posted.borrow();
         // empty records are never posted; the others exactly once, rendered by the core
         assert_eq!(
@@ -232,13 +191,13 @@ mod tests {
             retry_after: Some(Duration::from_secs(1)),
         })]);
         let handler = Handler::new(fake, Duration::from_secs(5));
-        let resp = handler
-            .handle(
-                batch(vec![record("m1", Some("a")), record("m2", Some("b"))]),
-                later(),
-            )
-            .await;
-        assert!(resp.batch_item_failures.is_empty());
+        let resp = run_batch(
+            &handler,
+            batch(vec![record("m1", Some("a")), record("m2", Some("b"))]),
+            later(),
+        )
+        .await;
+        assert_failed(&resp, &[]);
         assert_eq!(handler.webhook.posted.borrow().len(), 3, "a, a again, b");
     }
 
@@ -252,7 +211,7 @@ mod tests {
         let short = || Error::RateLimited {
             retry_after: Some(Duration::from_secs(1)),
         };
-        let cases: Vec<(&str, Script, Instant, usize)> = vec![
+        let cases: Vec<(&str, Script, Deadline, usize)> = vec![
             // Retry-After above the 10 s cap
             ("long", vec![Ok(()), Err(long())], later(), 2),
             // no Retry-After at all
@@ -269,30 +228,54 @@ mod tests {
                 later(),
                 3,
             ),
-            // fits the cap but not the invocation's remaining time
+            // fits the cap but not the invocation's remaining time: 6 s left is enough to start
+            // a post (5 s timeout + 0.5 s margin), not to wait 1 s and post again
             (
                 "deadline",
                 vec![Ok(()), Err(short())],
-                Instant::now() + Duration::from_secs(4),
+                Deadline::after(Duration::from_secs(6)),
+                2,
+            ),
+            // no deadline known (cargo lambda watch): every record is posted, but nothing waits
+            (
+                "no deadline",
+                vec![Ok(()), Err(short())],
+                Deadline::unknown(),
                 2,
             ),
         ];
         for (name, script, deadline, posts) in cases {
             let handler = Handler::new(FakeWebhook::answering(script), Duration::from_secs(5));
-            let resp = handler
-                .handle(
-                    batch(vec![
-                        record("m1", Some("a")),
-                        record("m2", Some("b")),
-                        record("m3", Some("c")),
-                        record("m4", Some("d")),
-                    ]),
-                    deadline,
-                )
-                .await;
+            let resp = run_batch(
+                &handler,
+                batch(vec![
+                    record("m1", Some("a")),
+                    record("m2", Some("b")),
+                    record("m3", Some("c")),
+                    record("m4", Some("d")),
+                ]),
+                deadline,
+            )
+            .await;
             assert_eq!(failed_ids(&resp), ["m2", "m3", "m4"], "{name}");
             assert_eq!(handler.webhook.posted.borrow().len(), posts, "{name}");
         }
+    }
+
+    /// Less than one post (5 s timeout + the answer margin) left: nothing is posted, every record
+    /// goes back to SQS (`EcsRerunNotifier.OutOfTime`), so a timeout cannot re-post the records
+    /// already delivered.
+    #[tokio::test]
+    async fn no_post_is_started_without_the_time_to_finish() {
+        let handler = Handler::new(FakeWebhook::default(), Duration::from_secs(5));
+        let resp = run_batch(
+            &handler,
+            batch(vec![record("m1", Some("a")), record("m2", Some("b"))]),
+            Deadline::after(Duration::from_secs(5)),
+        )
+        .await;
+        assert_failed(&resp, &["m1", "m2"]);
+        assert!(handler.webhook.posted.borrow().is_empty());
     }
 
     /// Handler + reqwest adapter + a real HTTP sink: a 429 with Retry-After: 1 is waited out
@@ -317,10 +300,8 @@ mod tests {
             c.timeout,
         );
         let started = Instant::now();
-        let resp = handler
-            .handle(batch(vec![record("m1", Some(&body))]), later())
-            .await;
-        assert!(resp.batch_item_failures.is_empty());
+        let resp = run_batch(&handler, batch(vec![record("m1", Some(&body))]), later()).await;
+        assert_failed(&resp, &[]);
         assert!(
             started.elapsed() >= Duration::from_secs(1),
             "Retry-After honoured"
@@ -331,10 +312,8 @@ mod tests {
             SlackWebhook::new(c.webhook_url, c.timeout).expect("client"),
             c.timeout,
         );
-        let resp = handler
-            .handle(batch(vec![record("m2", Some(&body))]), later())
-            .await;
-        assert_eq!(failed_ids(&resp), ["m2"]);
+        let resp = run_batch(&handler, batch(vec![record("m2", Some(&body))]), later()).await;
+        assert_failed(&resp, &["m2"]);
 
         let posts = sink.posts();
         assert_eq!(posts.len(), 3);
