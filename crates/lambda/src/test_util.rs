@@ -22,11 +22,6 @@ pub fn batch(records: impl IntoIterator<Item = SqsMessage>) -> SqsEvent {
     e
 }
 
-/// An SQS event with one record per `(message id, body)`.
-pub fn batch_of(bodies: &[(&str, &str)]) -> SqsEvent {
-    batch(bodies.iter().map(|(id, body)| record(id, Some(body))))
-}
-
 /// The message ids listed in `batchItemFailures`, in order.
 pub fn failed_ids(response: &SqsBatchResponse) -> Vec<&str> {
     response
