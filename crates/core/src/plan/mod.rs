@@ -11,10 +11,12 @@ pub mod config;
 mod decide;
 pub mod ids;
 pub mod notice;
+pub mod outcome;
 pub mod request;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 
 pub use config::{
     ATTEMPT_OVERHEAD_SECONDS, MAX_EXECUTION_SECONDS, MAX_INTERVAL_SECONDS, MAX_WAIT_SECONDS,
@@ -128,6 +130,11 @@ pub struct Plan {
     pub task_url: TaskUrl,
     /// The first notification (published verbatim by Notify Failure).
     pub notice: Notification,
+    /// The outcome notices' templates by outcome (`recovered`, `partially-recovered`, `gave-up`,
+    /// `rerun-error`), words and all: "Notify Outcome" fills in the counts. Empty when not
+    /// retryable.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub outcomes: BTreeMap<String, Notification>,
 }
 
 /// Builds the plan for a parsed event. Infallible: every check that can fail happens when the
@@ -224,8 +231,10 @@ pub fn build_plan(event: &RunTaskEvent, config: &PlanConfig) -> Plan {
         run_task,
         task_url,
         notice: Notification::default(),
+        outcomes: BTreeMap::new(),
     };
     plan.notice = notice::first_notice(&plan, event.failures(), &event.task_arns());
+    plan.outcomes = outcome::templates(&plan);
     plan
 }
 
