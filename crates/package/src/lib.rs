@@ -2,7 +2,9 @@
 //! deployable CloudFormation template) to S3, and build the console's quick-create link for it in
 //! any region of any partition.
 //!
-//! - [`links`]: quick-create links, S3 object URLs, argument validation (pure).
+//! - [`links`]: quick-create links and S3 object URLs (pure).
+//! - [`args`]: checks of the arguments: region, bucket, key prefix, stack name, `--param`,
+//!   template URL (pure).
 //! - [`template`]: sets the template's `ArtifactBucket` / `ArtifactPrefix` defaults, textually.
 //! - [`publish`]: the upload (aws-config + aws-sdk-s3, honouring the usual AWS environment).
 //!
@@ -14,11 +16,16 @@
 //! s3://<bucket>/<prefix>template.yaml      ArtifactBucket/ArtifactPrefix default to <bucket>/<prefix>
 //! ```
 
+pub mod args;
 pub mod error;
 pub mod links;
 pub mod publish;
 pub mod template;
 
+pub use args::{
+    normalize_prefix, parse_param, validate_bucket, validate_region, validate_stack_name,
+    validate_template_url,
+};
 pub use error::Error;
-pub use links::{parse_param, quick_create_url, region_of_s3_url, s3_object_url};
+pub use links::{quick_create_url, region_of_s3_url, s3_object_url};
 pub use publish::{Artifacts, Published, Request, package, package_with_config};

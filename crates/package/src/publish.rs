@@ -12,10 +12,8 @@ use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::primitives::ByteStream;
 
 use crate::Error;
-use crate::links::{
-    normalize_prefix, quick_create_url, s3_endpoint_object_url, s3_object_url, validate_bucket,
-    validate_region, validate_stack_name,
-};
+use crate::args::{normalize_prefix, validate_bucket, validate_region, validate_stack_name};
+use crate::links::{quick_create_url, s3_endpoint_object_url, s3_object_url};
 use crate::template::set_parameter_defaults;
 
 /// Object name of the starter Lambda's zip (after the prefix). The template's `Code.S3Key` uses it.
