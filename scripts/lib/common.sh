@@ -7,7 +7,7 @@ LOCAL_DIR="${ECS_RERUN_LOCAL_DIR:-$ROOT/.local}"
 LS_VENV="$LOCAL_DIR/localstack-venv"
 TOOLS_VENV="$LOCAL_DIR/tools-venv"
 
-# Pins (see /work/shared/EMULATION.md — newer versions broke on this machine kind).
+# Pins: the versions the local harness was verified with (newer ones broke it).
 LOCALSTACK_PIN="localstack-core[runtime]==2026.3.0"
 LOCALSTACK_VERSION="2026.3.0"
 LOCALSTACK_EXTRA_PINS=("cbor2<5.8" "cryptography>=45,<46" "pyopenssl==25.1.0" "service_identity")
@@ -84,7 +84,7 @@ wait_http() {
 
 # start_localstack LOGFILE [SFN_MOCK_CONFIG]: start LocalStack (pinned venv) on a free 127.0.0.1 port
 # and wait until it is ready. Sets LS_PORT, LS_PID and LS_ENDPOINT. Uses start_bg (stopped by
-# stop_started). The emulator settings are the ones EMULATION.md verified.
+# stop_started). The emulator settings are the verified ones (loopback, no Docker, eager services).
 start_localstack() {
   local logfile="$1" mock="${2:-}" deadline
   LS_PORT="$(free_port)"

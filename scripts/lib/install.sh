@@ -48,7 +48,7 @@ install_localstack_core() {
   fi
   local py
   py="$(find_python_312)" || die "LocalStack $LOCALSTACK_VERSION needs Python >= 3.12: none found (looked in \$(pyenv root)/versions/3.13.*, 3.12.* and PATH python3.13/python3.12). Install one, e.g. 'pyenv install 3.12'."
-  log "installing LocalStack $LOCALSTACK_VERSION into $LS_VENV (python: $py; ~40 s, ~500 MB)"
+  log "installing LocalStack $LOCALSTACK_VERSION into $LS_VENV (python: $py)"
   rm -rf "$LS_VENV"
   "$py" -m venv "$LS_VENV"
   "$LS_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip

@@ -9,7 +9,7 @@
 //! override and its response N failures (each on its own container instance); everything else comes
 //! from a real fixture under `tests/fixtures/events/`. N = 1 is the realistic case the targets refer to.
 //!
-//! Run: `cargo bench -p ecs-rerun-bench --bench core-bench` (≈ 40 s; `scripts/perf` runs it too).
+//! Run: `cargo bench -p ecs-rerun-bench --bench core-bench` (`scripts/perf` runs it too).
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -154,7 +154,8 @@ fn benches(c: &mut Criterion) {
 }
 
 fn config() -> Criterion {
-    // Modest: the machine is small and shared. ~1.5 s per benchmark.
+    // Short runs (warm-up and measurement well under criterion's defaults) keep `scripts/perf`
+    // quick; docs/PERFORMANCE.md says how noisy the figures are.
     Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(1))

@@ -38,7 +38,7 @@ const ACCOUNT: &str = "123456789012";
 #[derive(Parser, Debug)]
 #[command(version)]
 struct Args {
-    /// The Lambda `bootstrap` executable to start (built for this machine).
+    /// The Lambda `bootstrap` executable to start (a native build: the harness executes it).
     #[arg(long)]
     bootstrap: PathBuf,
 
@@ -79,9 +79,10 @@ struct Args {
     #[arg(long, value_enum)]
     webhook_sink: Option<SinkScheme>,
 
-    /// Do not hand the Lambda a CA bundle file (SSL_CERT_FILE): its TLS roots then come from this
-    /// host's layout (on Debian the ~290 entries of /etc/ssl/certs plus the bundle, ~2.5 ms more init
-    /// than Lambda's single bundle file). Incompatible with an https peer.
+    /// Do not hand the Lambda a CA bundle file (SSL_CERT_FILE): its TLS roots then come from the
+    /// host's own layout (on Debian every entry of /etc/ssl/certs as well as the bundle: more init
+    /// than Lambda's single bundle file, docs/PERFORMANCE.md says how much). Incompatible with an
+    /// https peer.
     #[arg(long)]
     no_ca_bundle: bool,
 
