@@ -17,12 +17,11 @@ const CONTRACT_STATES: &[&str] = &[
     "Rerun Task",
     "Check Result",
     "Record Attempt",
-    "Notify Recovered",
+    "No Re-run Left",
+    "Notify Outcome",
+    "Route Outcome",
     "Recovered",
-    "Notify Partially Recovered",
     "Partially Recovered",
-    "Notify Gave Up",
-    "Notify Rerun Error",
     "Gave Up",
 ];
 
@@ -322,7 +321,7 @@ fn rerun_task_is_request_response_run_task() {
     );
     let catch = rerun["Catch"].as_array().expect("Rerun Task has a Catch");
     assert!(
-        catch.iter().any(|c| c["Next"] == "Notify Rerun Error"
+        catch.iter().any(|c| c["Next"] == "Notify Outcome"
             && c["ErrorEquals"] == serde_json::json!(["States.ALL"])
             && c["Output"]
                 .as_str()
@@ -389,27 +388,30 @@ fn every_notification_goes_to_the_topic_and_retries_throttling() {
         .filter(|(_, s)| s["Resource"] == "arn:aws:states:::sns:publish")
         .collect();
     let names: BTreeSet<_> = publishers.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(
-        names,
-        BTreeSet::from([
-            "Notify Failure",
-            "Notify Gave Up",
-            "Notify Partially Recovered",
-            "Notify Recovered",
-            "Notify Rerun Error",
-        ])
-    );
+    assert_eq!(names, BTreeSet::from(["Notify Failure", "Notify Outcome"]));
     for (name, state) in publishers {
-        assert_eq!(
-            state["Parameters"]["TopicArn"], "${NotificationTopicArn}",
-            "{name}"
-        );
+        // JSONPath states pass `Parameters` and keep their input with `ResultPath: null`;
+        // JSONata states pass `Arguments` and keep it with `Output: {% $states.input %}`.
+        let jsonata = state["QueryLanguage"] == "JSONata";
+        let request = if jsonata {
+            &state["Arguments"]
+        } else {
+            &state["Parameters"]
+        };
+        assert_eq!(request["TopicArn"], "${NotificationTopicArn}", "{name}");
         assert!(state["Retry"].is_array(), "{name}: retries SNS throttling");
-        assert!(
-            state["ResultPath"].is_null(),
-            "{name}: keeps the plan as it was"
-        );
-        let attributes = &state["Parameters"]["MessageAttributes"];
+        if jsonata {
+            assert_eq!(
+                state["Output"], "{% $states.input %}",
+                "{name}: keeps the plan"
+            );
+        } else {
+            assert!(
+                state["ResultPath"].is_null(),
+                "{name}: keeps the plan as it was"
+            );
+        }
+        let attributes = &request["MessageAttributes"];
         for attribute in ["kind", "cluster"] {
             assert_eq!(
                 attributes[attribute]["DataType"], "String",
@@ -420,29 +422,111 @@ fn every_notification_goes_to_the_topic_and_retries_throttling() {
 }
 
 #[test]
+fn every_outcome_is_assigned_announced_and_routed() {
+    use ecs_rerun_core::plan::outcome::Outcome;
+
+    let definition = common::asl();
+    let states = &definition["States"];
+    // Every place that decides an outcome assigns one of the plan's outcome keys.
+    let mut assigned = BTreeSet::new();
+    let check = &states["Check Result"];
+    for rule in check["Choices"].as_array().expect("Choices") {
+        if let Some(o) = rule["Assign"]["outcome"].as_str() {
+            assert_eq!(rule["Next"], "Notify Outcome", "{o}");
+            assigned.insert(o.to_owned());
+        }
+    }
+    // the default (no re-run left) goes through a state of its own: a Choice's top-level Assign
+    // would also run when a rule and the Default share their Next (LocalStack compares names)
+    assert!(check.get("Assign").is_none());
+    let no_rerun = &states[check["Default"].as_str().expect("Default")];
+    assert_eq!(no_rerun["Next"], "Notify Outcome");
+    assigned.insert(
+        no_rerun["Assign"]["outcome"]
+            .as_str()
+            .expect("default outcome")
+            .to_owned(),
+    );
+    for catch in states["Rerun Task"]["Catch"].as_array().expect("Catch") {
+        assert_eq!(catch["Next"], "Notify Outcome");
+        assigned.insert(
+            catch["Assign"]["outcome"]
+                .as_str()
+                .expect("catch outcome")
+                .to_owned(),
+        );
+    }
+    let keys: BTreeSet<String> = Outcome::ALL.iter().map(|o| o.as_str().to_owned()).collect();
+    assert_eq!(
+        assigned, keys,
+        "outcomes assigned vs the plan's outcome templates"
+    );
+    // Notify Outcome publishes the plan's template of $outcome, then Route Outcome ends in the
+    // state of that outcome's kind.
+    let message = states["Notify Outcome"]["Arguments"]["Message"]
+        .as_str()
+        .expect("Message");
+    assert!(
+        message.contains("$lookup($plan.outcomes, $outcome)"),
+        "{message}"
+    );
+    assert_eq!(states["Notify Outcome"]["Next"], "Route Outcome");
+    let route = &states["Route Outcome"];
+    let mut ends: BTreeMap<String, String> = BTreeMap::new();
+    for rule in route["Choices"].as_array().expect("Choices") {
+        let condition = rule["Condition"].as_str().expect("Condition");
+        let o = condition
+            .split('\'')
+            .nth(1)
+            .unwrap_or_else(|| panic!("{condition}: one quoted outcome"));
+        ends.insert(
+            o.to_owned(),
+            rule["Next"].as_str().expect("Next").to_owned(),
+        );
+    }
+    let default = route["Default"].as_str().expect("Default");
+    for o in Outcome::ALL {
+        let end = ends.get(o.as_str()).map_or(default, String::as_str);
+        let want = match o {
+            Outcome::Recovered => "Recovered",
+            Outcome::PartiallyRecovered => "Partially Recovered",
+            Outcome::GaveUp | Outcome::RerunError => "Gave Up",
+        };
+        assert_eq!(end, want, "{}", o.as_str());
+    }
+}
+
+#[test]
 fn check_result_counts_re_runs_against_max_attempts() {
     let definition = common::asl();
     let states = &definition["States"];
     let check = &states["Check Result"];
-    let targets: Vec<_> = check["Choices"]
-        .as_array()
-        .expect("Choices")
+    assert_eq!(check["QueryLanguage"], "JSONata");
+    let rules = check["Choices"].as_array().expect("Choices");
+    let targets: Vec<_> = rules
         .iter()
-        .map(|c| c["Next"].as_str().unwrap_or_default())
+        .map(|c| {
+            (
+                c["Next"].as_str().unwrap_or_default(),
+                c["Assign"]["outcome"].as_str().unwrap_or("-"),
+            )
+        })
         .collect();
     assert_eq!(
         targets,
         [
-            "Notify Recovered",
-            "Notify Partially Recovered",
-            "Record Attempt"
+            ("Notify Outcome", "recovered"),
+            ("Notify Outcome", "partially-recovered"),
+            ("Record Attempt", "-"),
         ],
         "recovered, then partial, then loop while attempts remain"
     );
-    assert_eq!(check["Default"], "Notify Gave Up");
-    let looping = &check["Choices"][2];
-    assert_eq!(looping["Variable"], "$.next.attempt");
-    assert_eq!(looping["NumericLessThanPath"], "$.maxAttempts");
+    assert_eq!(
+        rules[2]["Condition"],
+        "{% $states.input.next.attempt < $states.input.maxAttempts %}"
+    );
+    assert_eq!(check["Default"], "No Re-run Left");
+    assert_eq!(states["No Re-run Left"]["Assign"]["outcome"], "gave-up");
     let record = &states["Record Attempt"];
     assert_eq!(record["InputPath"], "$.next.attempt");
     assert_eq!(record["ResultPath"], "$.attempt");

@@ -34,8 +34,8 @@ pub fn first_notice(
         plan.task_family, plan.cluster_name
     );
     let title = match kind {
-        Kind::LaunchFailed => format!(":warning: {what}"),
-        _ => format!(":x: {what} (not retried)"),
+        Kind::LaunchFailed => format!(":warning: {what}: retrying"),
+        _ => format!(":x: {what}: not retried"),
     };
     let first_wait = plan.wait_seconds.first().copied().unwrap_or(0);
 

@@ -127,7 +127,7 @@ fn words(outcome: Outcome, plan: &Plan) -> Words {
             missing: FAILURE_COUNT.to_owned(),
         },
         Outcome::GaveUp => Words {
-            title: format!(":x: ECS task {family} still failed to launch on {cluster}: gave up"),
+            title: format!(":rotating_light: ECS task {family} still failed to launch on {cluster}: gave up"),
             description: format!(
                 "Gave up after re-run {ATTEMPT} of {max}: none of them started the {missing}. The original launch failed with {reasons}."
             ),
@@ -136,7 +136,7 @@ fn words(outcome: Outcome, plan: &Plan) -> Words {
             missing: plan.missing_count.to_string(),
         },
         Outcome::RerunError => Words {
-            title: format!(":x: ECS task {family} could not be re-run on {cluster}: gave up"),
+            title: format!(":rotating_light: ECS task {family} could not be re-run on {cluster}: gave up"),
             description: format!(
                 "Gave up at re-run {ATTEMPT} of {max}: the RunTask call failed with `{ERROR}`. The original launch failed with {reasons}."
             ),

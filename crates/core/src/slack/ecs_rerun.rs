@@ -1,6 +1,7 @@
-//! Our notifications (CONTRACT §5): a header by outcome, the outcome in a sentence, the facts as
-//! fields, why and who, the new tasks or the failures, the next steps, links. What differs between
-//! the kinds is ONE row of [`LOOKS`] per kind: a new kind is one row here.
+//! Our notifications (CONTRACT §5): the notice's title as the header, its description, the facts as
+//! fields, why and who, the new tasks or the failures, its next steps, links. The words are the
+//! notice's own, so Slack and Amazon Q say the same; what differs between the kinds is ONE row of
+//! [`LOOKS`] per kind: a new kind is one row here.
 
 use super::blocks::{
     SlackMessage, buttons, context, fields, finish, header, list_section, section,
@@ -9,21 +10,16 @@ use super::escape::escape;
 use super::generic::next_steps;
 use crate::links;
 use crate::notification::{Kind, Notification};
-use crate::text::plural;
 
-/// How one kind of notice looks.
+/// How one kind of notice looks. The words are the notice's own (its title, description and
+/// next steps, written by the core and filled in by the state machine: what Amazon Q shows);
+/// a row only decides which facts and sections go around them.
 pub(crate) struct Look {
     /// The kind it is for.
     kind: Kind,
-    /// Header emoji.
-    emoji: &'static str,
-    /// Header words before ": ECS task <family> on <cluster>".
-    label: &'static str,
-    /// The outcome sentence (mrkdwn; the fallback text drops its stars).
-    outcome: fn(&Facts<'_>) -> String,
     /// The "Attempt" field.
-    attempt: fn(&Facts<'_>) -> String,
-    /// Whether the context shows `why` (not when the outcome sentence already says it).
+    attempt: fn(&Facts) -> String,
+    /// Whether the context shows `why` (not when the description already says it).
     why: bool,
     /// Whether the new tasks are listed, with their console links.
     new_tasks: bool,
@@ -37,41 +33,14 @@ pub(crate) struct Look {
 const LOOKS: &[Look] = &[
     Look {
         kind: Kind::LaunchFailed,
-        emoji: ":warning:",
-        label: "Launch failed – retrying",
-        outcome: |f| {
-            format!(
-                "RunTask started {} of {}. ecs-rerun re-runs the {} up to {}: re-run 1 of {} in {} s.",
-                f.started(),
-                plural(f.requested, "task", "tasks"),
-                plural(f.missing, "missing task", "missing tasks"),
-                plural(f.max, "time", "times"),
-                f.max,
-                f.n.context_u32("nextWaitSeconds").unwrap_or(0)
-            )
-        },
         attempt: |f| format!("*Attempt*\n{} of {} (re-run 1 next)", f.attempt, f.max),
-        why: true,
+        why: false,
         new_tasks: false,
         failures: Some("*Failures*"),
         cause: false,
     },
     Look {
         kind: Kind::NotRetryable,
-        emoji: ":x:",
-        label: "Launch failed – not retried",
-        outcome: |f| {
-            format!(
-                "RunTask started {} of {}. *Not retried*: {}.",
-                f.started(),
-                plural(f.requested, "task", "tasks"),
-                escape(
-                    f.n.context_nonempty("why")
-                        .map(|w| w.strip_prefix("not retried: ").unwrap_or(w))
-                        .unwrap_or("no reason given")
-                )
-            )
-        },
         attempt: |_| "*Attempt*\nnone (not retried)".to_string(),
         why: false,
         new_tasks: false,
@@ -80,16 +49,6 @@ const LOOKS: &[Look] = &[
     },
     Look {
         kind: Kind::Recovered,
-        emoji: ":white_check_mark:",
-        label: "Recovered",
-        outcome: |f| {
-            format!(
-                "*Recovered on re-run {} of {}*: started {}.",
-                f.attempt,
-                f.max,
-                plural(f.task_arns.len(), "task", "tasks")
-            )
-        },
         attempt: attempt_of_max,
         why: true,
         new_tasks: true,
@@ -98,17 +57,6 @@ const LOOKS: &[Look] = &[
     },
     Look {
         kind: Kind::PartiallyRecovered,
-        emoji: ":large_orange_diamond:",
-        label: "Partially recovered",
-        outcome: |f| {
-            format!(
-                "*Re-run {} of {} started {}*; {} still missing, not re-run again (a repeat would duplicate the started tasks).",
-                f.attempt,
-                f.max,
-                plural(f.task_arns.len(), "task", "tasks"),
-                f.missing,
-            )
-        },
         attempt: attempt_of_max,
         why: true,
         new_tasks: true,
@@ -117,22 +65,6 @@ const LOOKS: &[Look] = &[
     },
     Look {
         kind: Kind::GaveUp,
-        emoji: ":rotating_light:",
-        label: "Gave up",
-        outcome: |f| match f.n.context_nonempty("error") {
-            Some(error) => format!(
-                "*Gave up at re-run {} of {}*: the RunTask call failed with `{}`.",
-                f.attempt,
-                f.max,
-                escape(error)
-            ),
-            None => format!(
-                "*Gave up after {} of {} re-runs*: none started the {}.",
-                f.attempt,
-                f.max,
-                plural(f.missing, "missing task", "missing tasks")
-            ),
-        },
         attempt: attempt_of_max,
         why: true,
         new_tasks: false,
@@ -141,7 +73,7 @@ const LOOKS: &[Look] = &[
     },
 ];
 
-fn attempt_of_max(f: &Facts<'_>) -> String {
+fn attempt_of_max(f: &Facts) -> String {
     format!("*Attempt*\n{} of {}", f.attempt, f.max)
 }
 
@@ -150,20 +82,13 @@ pub(crate) fn look(kind: Kind) -> Option<&'static Look> {
     LOOKS.iter().find(|l| l.kind == kind)
 }
 
-/// What the rows' sentences are made of, read once from `additionalContext`.
-pub(crate) struct Facts<'a> {
-    n: &'a Notification,
+/// The counts the rows' fields show, read once from `additionalContext`.
+pub(crate) struct Facts {
     attempt: u32,
     max: u32,
     requested: usize,
     missing: usize,
     task_arns: Vec<String>,
-}
-
-impl Facts<'_> {
-    fn started(&self) -> usize {
-        self.requested.saturating_sub(self.missing)
-    }
 }
 
 fn task_id(arn: &str) -> &str {
@@ -177,21 +102,23 @@ pub(crate) fn render(look: &Look, n: &Notification) -> SlackMessage {
     let family = n.context_nonempty("taskFamily").unwrap_or("?");
     let cluster_name = n.context_nonempty("clusterName").unwrap_or("?");
     let facts = Facts {
-        n,
         attempt: n.context_u32("attempt").unwrap_or(0),
         max: n.context_u32("maxAttempts").unwrap_or(0),
         requested: n.context_u32("requestedCount").unwrap_or(1) as usize,
         missing: n.context_u32("missingCount").unwrap_or(0) as usize,
         task_arns: n.task_arns(),
     };
-    let (emoji, missing, requested) = (look.emoji, facts.missing, facts.requested);
-    let subject = format!(
-        "{}: ECS task {} on {}",
-        look.label,
-        escape(family),
-        escape(cluster_name)
+    let (missing, requested) = (facts.missing, facts.requested);
+    let title = n.content.title.as_deref().map_or_else(
+        || format!("ECS task {family} on {cluster_name}"),
+        str::to_owned,
     );
-    let outcome = (look.outcome)(&facts);
+    let description = n.content.description.as_deref().unwrap_or_default();
+    let summary = n
+        .metadata
+        .as_ref()
+        .and_then(|m| m.summary.as_deref())
+        .unwrap_or(description);
 
     let reasons = ctx("reasons");
     let started_by = n.context_nonempty("startedBy").unwrap_or("(none)");
@@ -223,13 +150,13 @@ pub(crate) fn render(look: &Look, n: &Notification) -> SlackMessage {
         ),
     ];
 
-    // The fallback text is the header and the outcome without mrkdwn stars.
-    let text = format!("{emoji} {subject} – {}", outcome.replace('*', ""));
-    let mut blocks = vec![
-        header(format!("{emoji} {subject}")),
-        section(outcome),
-        fields(field_items),
-    ];
+    // The fallback text is the title and the one-line summary.
+    let text = format!("{} – {}", escape(&title), escape(summary));
+    let mut blocks = vec![header(escape(&title))];
+    if !description.is_empty() {
+        blocks.push(section(escape(description)));
+    }
+    blocks.push(fields(field_items));
     let mut notes = Vec::new();
     if let Some(why) = n.context_nonempty("why").filter(|_| look.why) {
         notes.push(format!("*Why:* {}", escape(why)));
@@ -329,53 +256,45 @@ mod tests {
             ctx[k] = v.clone();
         }
         Notification::parse(
-            &json!({"version": "1.0", "source": "custom", "content": {},
-                    "metadata": {"additionalContext": ctx}})
+            &json!({"version": "1.0", "source": "custom",
+                    "content": {"title": format!(":x: {kind} <b>"), "description": "It & <that>."},
+                    "metadata": {"summary": "one line", "additionalContext": ctx}})
             .to_string(),
         )
         .expect("parses")
     }
 
-    /// Kind, the outcome sentence, and which titled sections show.
+    /// Kind, which titled sections show, and whether the context says why.
     #[test]
-    fn each_row_decides_its_sentence_and_sections() {
+    fn each_row_decides_its_sections_around_the_notice_s_own_words() {
         let cases = [
-            (
-                "launch-failed",
-                "RunTask started 1 of 2 tasks. ecs-rerun re-runs the 1 missing task up to 3 times: re-run 1 of 3 in 0 s.",
-                &["*Failures*"][..],
-                true,
-            ),
-            (
-                "not-retryable",
-                "RunTask started 1 of 2 tasks. *Not retried*: no.",
-                &["*Failures*"][..],
-                false,
-            ),
-            (
-                "recovered",
-                "*Recovered on re-run 2 of 3*: started 1 task.",
-                &["*New tasks*"][..],
-                true,
-            ),
+            ("launch-failed", &["*Failures*"][..], false),
+            ("not-retryable", &["*Failures*"][..], false),
+            ("recovered", &["*New tasks*"][..], true),
             (
                 "partially-recovered",
-                "*Re-run 2 of 3 started 1 task*; 1 still missing, not re-run again (a repeat would duplicate the started tasks).",
                 &["*New tasks*", "*Last failures*"][..],
                 true,
             ),
-            (
-                "gave-up",
-                "*Gave up after 2 of 3 re-runs*: none started the 1 missing task.",
-                &["*Last failures*", "*Cause*"][..],
-                true,
-            ),
+            ("gave-up", &["*Last failures*", "*Cause*"][..], true),
         ];
         let all_titles = ["*New tasks*", "*Failures*", "*Last failures*", "*Cause*"];
-        for (kind, outcome, titles, why) in cases {
+        for (kind, titles, why) in cases {
             let m = serde_json::to_value(render_notification(&notice(kind, json!({}))))
                 .expect("serialises");
-            assert_eq!(m["blocks"][1]["text"]["text"], outcome, "{kind}");
+            assert_eq!(
+                m["text"],
+                format!(":x: {kind} &lt;b&gt; – one line"),
+                "{kind}"
+            );
+            assert_eq!(
+                m["blocks"][0]["text"]["text"],
+                format!(":x: {kind} &lt;b&gt;")
+            );
+            assert_eq!(
+                m["blocks"][1]["text"]["text"], "It &amp; &lt;that&gt;.",
+                "{kind}"
+            );
             let sections: Vec<&str> = m["blocks"]
                 .as_array()
                 .expect("blocks")
@@ -389,11 +308,5 @@ mod tests {
             let context = m["blocks"][3]["elements"][0]["text"].as_str().unwrap_or("");
             assert_eq!(context.starts_with("*Why:*"), why, "{kind}: {context}");
         }
-        let m = render_notification(&notice("gave-up", json!({"error": "Ecs.AccessDenied"})));
-        let v = serde_json::to_value(&m).expect("serialises");
-        assert_eq!(
-            v["blocks"][1]["text"]["text"],
-            "*Gave up at re-run 2 of 3*: the RunTask call failed with `Ecs.AccessDenied`."
-        );
     }
 }
