@@ -2,9 +2,9 @@
 //!
 //! [`init_logging`] replaces `lambda_runtime::tracing::init_default_subscriber`: the same output
 //! (no target, no timestamp — CloudWatch adds one; JSON when the function's LoggingConfig says so,
-//! level from it), without `EnvFilter`, whose regex engine was a quarter of the notifier's zip
-//! (1.565 MB → 1.19 MB measured with `scripts/perf`). Per-target `RUST_LOG` directives are not
-//! supported; a plain level is.
+//! level from it), without `EnvFilter`, whose regex engine made the notifier's zip much larger
+//! (docs/PERFORMANCE.md has the figures). Per-target `RUST_LOG` directives are not supported; a
+//! plain level is.
 
 use tracing_subscriber::filter::LevelFilter;
 

@@ -16,8 +16,8 @@ const THROTTLING_CODES: &[&str] = &[
 
 /// The Step Functions client, built once at start-up from the standard AWS environment (region,
 /// credentials, `AWS_ENDPOINT_URL` locally). Its HTTPS client is rustls with the ring provider, not
-/// the SDK default (aws-lc), whose CPU-jitter entropy seeding cost ≈ 22 ms on the first TLS
-/// handshake here (26 ms → 5 ms exec-to-first-answer, zip 3.15 → 2.22 MB, measured by scripts/perf).
+/// the SDK default (aws-lc), whose entropy seeding makes the first TLS handshake, and so the cold
+/// start, much slower and the zip larger (the figures are in docs/PERFORMANCE.md and the README).
 pub async fn sfn_client() -> aws_sdk_sfn::Client {
     use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
     let http = aws_smithy_http_client::Builder::new()
