@@ -2,5 +2,7 @@
 //!
 //! - [`ecs_model`]: ECS's RunTask input model (extracted from botocore) and a validator for the
 //!   requests the state machine sends to `aws-sdk:ecs:runTask`.
+//! - [`slack_limits`]: what every Slack payload must respect (Block Kit limits, no markup from data).
 
 pub mod ecs_model;
+pub mod slack_limits;
