@@ -7,9 +7,11 @@
    at interpreter start;
 2. hook: LocalStack's bridge is the Python one, errors are LocalStack's JSONataException;
 3. asl: every ``{% ... %}`` of a JSONata state in the ASL, bound as LocalStack binds it (plans
-   from tests/golden/plan/, ECS RunTask answers with 0-2 tasks and failures, RunTask errors),
-   evaluated through LocalStack's own entry point and compared with values computed here;
-4. edge: the JSONata semantics the ASL relies on (singleton arrays, undefined, $merge, &, $split);
+   from tests/golden/plan/, ECS RunTask answers with 0-2 tasks and failures, RunTask errors; for
+   the states after Rerun Task its output at each re-run and the assigned ``$outcome``), evaluated
+   through LocalStack's own entry point and compared with values computed here;
+4. edge: the JSONata semantics the ASL relies on (singleton arrays, undefined, $merge, &, $split,
+   $string, $replace, $lookup, $each, $append);
 5. cross-check: all of the above evaluated again by the reference jsonata (npm,
    .local/jsonata-js/), with the $exists/$type follow-ups LocalStack asks for: results must match;
 6. localstack: a JSONata Pass + Task state machine run on LocalStack (started by common.sh's
@@ -301,7 +303,7 @@ def asl_expressions(asl_file: Path) -> list[AslExpression]:
     return list(machine_expressions(json.loads(asl_file.read_text()), "JSONPath"))
 
 
-# --- bindings: what LocalStack puts in $states
+# --- bindings: what LocalStack puts in $states, and the variables assigned before
 
 
 @dataclass
@@ -310,6 +312,8 @@ class Case:
     input: dict[str, Any]
     result: Any = MISSING
     error_output: Any = MISSING
+    # the variables Assign-ed before the field is evaluated (Check Result's outcome, ...)
+    variables: dict[str, Any] = field(default_factory=dict)
 
 
 MATRIX_PLAN = (
@@ -329,13 +333,16 @@ def retryable_plans() -> list[tuple[str, dict[str, Any]]]:
     return plans
 
 
-def rerun_input(plan: dict[str, Any]) -> dict[str, Any]:
-    """The plan as Rerun Task receives it: Prepare Rerun has added ``next``."""
-    attempt = plan["attempt"]
+def rerun_input(plan: dict[str, Any], rerun: int | None = None) -> dict[str, Any]:
+    """The plan as Rerun Task receives it for re-run ``rerun`` (default: the plan's next one):
+    Record Attempt has set ``attempt`` to the re-run before, Prepare Rerun has added ``next``."""
+    attempt = plan["attempt"] if rerun is None else rerun - 1
     request = {**plan["runTask"], **plan["clientTokens"][attempt]}
+    wait = plan["waitSeconds"][attempt]
     return {
         **plan,
-        "next": {"attempt": attempt + 1, "waitSeconds": 1, "request": request},
+        "attempt": attempt,
+        "next": {"attempt": attempt + 1, "waitSeconds": wait, "request": request},
     }
 
 
@@ -433,6 +440,109 @@ def error_cases() -> list[Case]:
     return cases
 
 
+# --- the states after Rerun Task: its output (computed here, see ORACLES) and $outcome
+
+OUTCOMES = ("recovered", "partially-recovered", "gave-up", "rerun-error")
+SNS_ANSWER = {  # what the sns:publish integration gives Notify Outcome's Output as $states.result
+    "MessageId": "5b1f3c7e-9a2d-5e4f-8c6b-0d1e2f3a4b5c",
+    "SdkHttpMetadata": {"HttpStatusCode": 200},
+    "SdkResponseMetadata": {"RequestId": "8e0c2a4b-6d8f-5a1c-9e3b-7f5d1c3a9b0e"},
+}
+
+
+def rerun_output(
+    plan: dict[str, Any], rerun: int, answer: dict[str, Any]
+) -> dict[str, Any]:
+    """Rerun Task's Output after re-run ``rerun`` got ``answer`` (the value ORACLES expects)."""
+    case = Case("", rerun_input(plan, rerun), answer)
+    return with_next(case, "result", expected_result(case))
+
+
+def rerun_error_output(
+    plan: dict[str, Any], rerun: int, error: dict[str, Any]
+) -> dict[str, Any]:
+    """The Rerun Task catch's Output when re-run ``rerun`` failed with ``error``."""
+    case = Case("", rerun_input(plan, rerun), error_output=error)
+    return with_next(case, "error", error)
+
+
+def expected_outcome(state_input: dict[str, Any]) -> str | None:
+    """The outcome of the re-run in ``next``; None when Check Result goes for another re-run."""
+    nxt = state_input["next"]
+    if "error" in nxt:
+        return "rerun-error"
+    started, failed = len(nxt["result"]["TaskArns"]), len(nxt["result"]["Failures"])
+    if started:
+        return "partially-recovered" if failed else "recovered"
+    return "gave-up" if nxt["attempt"] >= state_input["maxAttempts"] else None
+
+
+def rerun_outputs() -> list[tuple[str, dict[str, Any]]]:
+    """Check Result's inputs: MATRIX_PLAN with every answer shape at every re-run, the other
+    plans a few shapes at the first and the last re-run."""
+    out = []
+    for n, (name, plan) in enumerate(retryable_plans()):
+        last = plan["maxAttempts"]
+        shapes = RESULT_SHAPES if n == 0 else [(0, 1), (1, 0), (1, 1)]
+        reruns = range(1, last + 1) if n == 0 else sorted({1, last})
+        for rerun in reruns:
+            for tasks, failures in shapes:
+                label = f"{name}, re-run {rerun} of {last}, {tasks} task(s), {failures} failure(s)"
+                answer = run_task_answer(plan, tasks, failures)
+                out.append((label, rerun_output(plan, rerun, answer)))
+    return out
+
+
+def check_result_cases() -> list[Case]:
+    return [Case(label, state_input) for label, state_input in rerun_outputs()]
+
+
+def gave_up_cases() -> list[Case]:
+    """Check Result's Default: the re-run outputs above that leave no re-run."""
+    return [
+        Case(label, state_input)
+        for label, state_input in rerun_outputs()
+        if expected_outcome(state_input) == "gave-up"
+    ]
+
+
+def outcome_cases(published: bool = False) -> list[Case]:
+    """Notify Outcome's input and ``$outcome``: every re-run output above that ends the re-runs,
+    with the outcome computed here, and RunTask errors (the catch's ``rerun-error``) at the first
+    and the last re-run. ``published``: with the SNS answer as $states.result (its Output)."""
+    cases = []
+    for label, state_input in rerun_outputs():
+        outcome = expected_outcome(state_input)
+        if outcome is not None:
+            cases.append(
+                Case(f"{label}: {outcome}", state_input, variables={"outcome": outcome})
+            )
+    for n, (name, plan) in enumerate(retryable_plans()):
+        last = plan["maxAttempts"]
+        for error in ERRORS if n == 0 else ERRORS[:1]:
+            for rerun in sorted({1, last}) if n == 0 else [1]:
+                label = (
+                    f"{name}, re-run {rerun} of {last}, {error['Error']}: rerun-error"
+                )
+                state_input = rerun_error_output(plan, rerun, error)
+                cases.append(
+                    Case(label, state_input, variables={"outcome": "rerun-error"})
+                )
+    if published:
+        for case in cases:
+            case.result = SNS_ANSWER
+    return cases
+
+
+def route_cases() -> list[Case]:
+    """Route Outcome: each outcome once (the first Notify Outcome case of it; its Output is its
+    input)."""
+    first: dict[str, Case] = {}
+    for case in outcome_cases():
+        first.setdefault(case.variables["outcome"], case)
+    return [first[outcome] for outcome in OUTCOMES]
+
+
 def context_object(case: Case, state: str) -> dict[str, Any]:
     plan = case.input
     return {
@@ -457,11 +567,13 @@ def context_object(case: Case, state: str) -> dict[str, Any]:
 
 
 def rich_expression(expression: str, case: Case, state: str) -> str:
-    """The expression as LocalStack's StringJSONata composes it (no assigned variables here)."""
+    """The expression as LocalStack's StringJSONata composes it: intrinsic functions, $states,
+    then the variables assigned so far as its VariableStore declares them."""
     from localstack.services.stepfunctions.asl.component.intrinsic.jsonata import (
         get_intrinsic_functions_declarations,
     )
     from localstack.services.stepfunctions.asl.eval.states import States
+    from localstack.services.stepfunctions.asl.eval.variable_store import VariableStore
 
     refs = ls_jsonata().extract_jsonata_variable_references(expression)
     states = States(context=context_object(case, state))
@@ -470,9 +582,13 @@ def rich_expression(expression: str, case: Case, state: str) -> str:
         states.set_result(case.result)
     if case.error_output is not MISSING:
         states.set_error_output(case.error_output)
+    store = VariableStore()
+    for name, value in case.variables.items():
+        store.set(variable_identifier=name, variable_value=value)
     decls = [
         get_intrinsic_functions_declarations(refs),
         states.to_variable_declarations(refs),
+        store.get_variable_declarations(),
     ]
     return compose(expression, decls)
 
@@ -500,32 +616,158 @@ def with_next(case: Case, key: str, value: Any) -> dict[str, Any]:
     return {**case.input, "next": {**case.input["next"], key: value}}
 
 
+def compact(value: Any) -> str:
+    """JSONata's $string of an array or object: JSON without spaces (see the $string edges)."""
+    return json.dumps(value, separators=(",", ":"))
+
+
+def fill(text: str, values: dict[str, str]) -> str:
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", value)
+    return text
+
+
+def expected_notice(case: Case) -> dict[str, Any]:
+    """The outcome notice: the plan's template for $outcome with {attempt}, {taskCount},
+    {failureCount} and {error} filled in, the new task ARNs added to its resources, and its
+    context merged over the first notice's with the ARNs, the failures and the RunTask error."""
+    plan, nxt = case.input, case.input["next"]
+    template = plan["outcomes"][case.variables["outcome"]]
+    content, metadata = template["content"], template["metadata"]
+    result, error = nxt.get("result", {}), nxt.get("error")
+    task_arns, failures = result.get("TaskArns", []), result.get("Failures", [])
+    values = {
+        "attempt": str(nxt["attempt"]),
+        "taskCount": str(len(task_arns)),
+        "failureCount": str(len(failures)),
+        "error": error["Error"] if error and "Error" in error else "",
+    }
+    context = {
+        **plan["notice"]["metadata"]["additionalContext"],
+        **{
+            key: fill(value, values)
+            for key, value in metadata["additionalContext"].items()
+        },
+        "taskArns": compact(task_arns),
+        "failures": compact(failures),
+    }
+    if error is not None:
+        context.update({"error": error["Error"], "cause": error["Cause"]})
+    return {
+        **template,
+        "content": {**content, "description": fill(content["description"], values)},
+        "metadata": {
+            **metadata,
+            "summary": fill(metadata["summary"], values),
+            "relatedResources": metadata["relatedResources"] + task_arns,
+            "additionalContext": context,
+        },
+    }
+
+
+@dataclass(frozen=True)
+class JsonText:
+    """An expected value that the expression returns as JSON text: parsed, then compared."""
+
+    value: Any
+
+
+def outcome_template(case: Case) -> dict[str, Any]:
+    return case.input["outcomes"][case.variables["outcome"]]
+
+
 Oracle = Callable[[Case], Any]
+# by (state, field), or (state, path) where one list item differs from the next (Choices)
 ORACLES: dict[tuple[str, str], Oracle] = {
     ("Rerun Task", "Arguments"): lambda c: c.input["next"]["request"],
     ("Rerun Task", "Output"): lambda c: with_next(c, "result", expected_result(c)),
     ("Rerun Task", "Catch[*].Output"): lambda c: with_next(c, "error", c.error_output),
+    ("Check Result", "Choices[0].Condition"): lambda c: (
+        expected_outcome(c.input) == "recovered"
+    ),
+    ("Check Result", "Choices[1].Condition"): lambda c: (
+        expected_outcome(c.input) in ("recovered", "partially-recovered")
+    ),
+    ("Check Result", "Choices[2].Condition"): lambda c: (
+        c.input["next"]["attempt"] < c.input["maxAttempts"]
+    ),
+    ("No Re-run Left", "Output"): lambda c: c.input,
+    ("Notify Outcome", "Arguments.Message"): lambda c: JsonText(expected_notice(c)),
+    ("Notify Outcome", "Arguments.MessageAttributes.kind.StringValue"): lambda c: (
+        outcome_template(c)["metadata"]["additionalContext"]["kind"]
+    ),
+    ("Notify Outcome", "Arguments.MessageAttributes.cluster.StringValue"): lambda c: (
+        c.input["clusterName"]
+    ),
+    ("Notify Outcome", "Output"): lambda c: c.input,
+    ("Route Outcome", "Choices[0].Condition"): lambda c: (
+        c.variables["outcome"] == "recovered"
+    ),
+    ("Route Outcome", "Choices[1].Condition"): lambda c: (
+        c.variables["outcome"] == "partially-recovered"
+    ),
 }
 
 
-def cases_for(item: AslExpression, state_type: str) -> list[Case]:
-    """The $states a field sees: errorOutput in a Catch, result in a Task's Output/Assign."""
+def oracle_for(item: AslExpression) -> Oracle | None:
+    return ORACLES.get((item.state, item.path)) or ORACLES.get((item.state, item.field))
+
+
+# The input (and $outcome) of the states after Rerun Task, by state; the argument: the field
+# sees $states.result (a Task's Output or Assign).
+STATE_CASES: dict[str, Callable[[bool], list[Case]]] = {
+    "Check Result": lambda _: check_result_cases(),
+    "No Re-run Left": lambda _: gave_up_cases(),
+    "Notify Outcome": lambda is_result: outcome_cases(published=is_result),
+    "Route Outcome": lambda _: route_cases(),
+}
+
+
+def assigned_next_to(state: dict[str, Any], item: AslExpression) -> dict[str, Any]:
+    """The literal Assign next to an Output (the state's, a catcher's, a choice rule's): LocalStack
+    evaluates it first (StatePass, ExecutionState, CatcherDecl, ChoiceRule, StateChoice), so the
+    Output's text declares those variables too. Other fields are evaluated before it."""
+    steps = re.findall(r"[^.\[\]]+|\[\d+\]", item.path)
+    if not steps or steps[-1] != "Output":
+        return {}
+    parent: Any = state
+    for step in steps[:-1]:
+        parent = parent[int(step[1:-1])] if step.startswith("[") else parent[step]
+    assign = parent.get("Assign") if isinstance(parent, dict) else None
+    if not isinstance(assign, dict):
+        return {}
+    literal = {
+        k: v for k, v in assign.items() if not (isinstance(v, str) and "{%" in v)
+    }
+    return literal  # an expression's value is not modelled here (none in the ASL yet)
+
+
+def cases_for(item: AslExpression, state: dict[str, Any]) -> list[Case]:
+    """The $states a field sees: errorOutput in a Catch, result in a Task's Output/Assign (a
+    Pass state's result is its input), and the variables assigned before it."""
+    state_type = state.get("Type")
+    sees_result = item.field.split(".")[0] in ("Output", "Assign")
+    is_result = sees_result and state_type in ("Task", "Map", "Parallel")
     if item.field.startswith("Catch["):
-        return error_cases()
-    if state_type in ("Task", "Map", "Parallel") and item.field.split(".")[0] in (
-        "Output",
-        "Assign",
-    ):
-        return result_cases()
-    return input_cases()
+        cases = error_cases()
+    elif item.state in STATE_CASES:
+        cases = STATE_CASES[item.state](is_result)
+    else:
+        cases = result_cases() if is_result else input_cases()
+    assigned = assigned_next_to(state, item)
+    for case in cases:
+        case.variables = {**case.variables, **assigned}
+        if sees_result and state_type == "Pass":
+            case.result = case.input
+    return cases
 
 
-def state_types(asl_file: Path) -> dict[str, str]:
-    types: dict[str, str] = {}
+def state_definitions(asl_file: Path) -> dict[str, dict[str, Any]]:
+    states: dict[str, dict[str, Any]] = {}
 
     def walk(machine: dict[str, Any]) -> None:
         for name, state in machine.get("States", {}).items():
-            types[name] = state.get("Type", "")
+            states[name] = state
             for key in NESTED_MACHINES:
                 if key in state:
                     walk(state[key])
@@ -533,7 +775,26 @@ def state_types(asl_file: Path) -> dict[str, str]:
                 walk(branch)
 
     walk(json.loads(asl_file.read_text()))
-    return types
+    return states
+
+
+def assigned_outcomes(value: Any) -> set[str]:
+    """Every literal ``outcome`` an Assign in the ASL gives (states, choice rules, catchers)."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        outcome = (
+            value.get("Assign", {}).get("outcome")
+            if isinstance(value.get("Assign"), dict)
+            else None
+        )
+        if isinstance(outcome, str):
+            found.add(outcome)
+        for item in value.values():
+            found |= assigned_outcomes(item)
+    elif isinstance(value, list):
+        for item in value:
+            found |= assigned_outcomes(item)
+    return found
 
 
 @dataclass
@@ -552,23 +813,49 @@ def test_asl(report: Report, asl_file: Path, cross: CrossCheck) -> None:
     report.check(
         f"asl: JSONata expressions found in {where}", bool(found), "none found"
     )
-    types = state_types(asl_file)
+    states = state_definitions(asl_file)
+    report.equal(
+        "asl: the outcomes the ASL assigns are the ones tested here",
+        sorted(assigned_outcomes(states)),
+        sorted(OUTCOMES),
+    )
+    for name, plan in retryable_plans():
+        report.equal(
+            f"asl: {name} has a template for each outcome",
+            sorted(plan.get("outcomes", {})),
+            sorted(OUTCOMES),
+        )
     for item in found:
         print(f"     {item.label}: {{% {item.expression} %}}")
-        oracle = ORACLES.get((item.state, item.field))
+        oracle = oracle_for(item)
         report.check(
             f"asl: {item.label} has an expected value here",
             oracle is not None,
             "add one to ORACLES in this file (the JSONata in the ASL changed)",
         )
-        for case in cases_for(item, types.get(item.state, "")):
+        for case in cases_for(item, states.get(item.state, {})):
             rich = rich_expression(item.expression, case, item.state)
             got, error = try_evaluate(rich)
             cross.add(f"asl: {item.label} [{case.label}]", rich, got, error)
             if oracle is not None:
                 name = f"asl: {item.label} [{case.label}]"
                 if report.check(name + " evaluates", error is None, str(error)):
-                    report.equal(name, got, oracle(case))
+                    check_value(report, name, got, oracle(case))
+
+
+def check_value(report: Report, name: str, got: Any, want: Any) -> None:
+    if not isinstance(want, JsonText):
+        report.equal(name, got, want)
+        return
+    try:
+        parsed = json.loads(got) if isinstance(got, str) else MISSING
+    except ValueError as ex:
+        report.check(name + " is JSON text", False, f"{ex}: {dumps(got)[:400]}")
+        return
+    if report.check(
+        name + " is JSON text", parsed is not MISSING, f"got {dumps(got)[:400]}"
+    ):
+        report.equal(name, parsed, want.value)
 
 
 # ---------------------------------------------------------------- 3. edge cases
@@ -577,6 +864,13 @@ def test_asl(report: Report, asl_file: Path, cross: CrossCheck) -> None:
 TASK_A = {"TaskArn": "arn:aws:ecs:us-east-1:123456789012:task/prod/aaa"}
 TASK_B = {"TaskArn": "arn:aws:ecs:us-east-1:123456789012:task/prod/bbb"}
 TASK_ARN = "arn:aws:ecs:us-east-1:123456789012:task/prod/0123456789abcdef"
+FAILURE = {
+    "Arn": "arn:aws:ecs:us-east-1:123456789012:container-instance/prod/4b6d",
+    "Reason": "AGENT",
+}
+FILL = (  # Notify Outcome's $fill of $s: every {key} of $n replaced, in $keys order
+    "$reduce($keys($n), function($t, $k) { $replace($t, '{' & $k & '}', $lookup($n, $k)) }, $s)"
+)
 # fmt: off
 EDGE_CASES: list[tuple[str, dict[str, Any], str, Any]] = [
     ("singleton array, 0 elements", {"$t": []}, "[$t.TaskArn]", []),
@@ -613,6 +907,42 @@ EDGE_CASES: list[tuple[str, dict[str, Any], str, Any]] = [
     ("integers stay integers", {"$r": {"Tasks": [1, 2]}}, "$count($r.Tasks) + 1.0", 3),
     ("fractions are floats", {}, "10 / 4", 2.5),
     ("$type of a string", {}, "$type('s')", "string"),
+    ("$string of [] is []", {"$t": []}, "$string([$t.TaskArn])", "[]"),
+    ("$string of [undefined] is []", {}, "$string([$nothing])", "[]"),
+    ("$string of 1 ARN: a JSON array", {"$t": [TASK_A]}, "$string([$t.TaskArn])",
+     compact([TASK_A["TaskArn"]])),
+    ("$string of 2 ARNs: compact JSON", {"$t": [TASK_A, TASK_B]}, "$string([$t.TaskArn])",
+     compact([TASK_A["TaskArn"], TASK_B["TaskArn"]])),
+    ("$string of objects: compact JSON, key order kept", {"$f": [FAILURE, FAILURE]},
+     "$string([$f])", compact([FAILURE, FAILURE])),
+    ("$string of an object with quotes", {"$e": {"Cause": 'on resource: "*"', "n": 2}},
+     "$string($e)", compact({"Cause": 'on resource: "*"', "n": 2})),
+    ("$string of an integer", {"$n": 2}, "$string($n)", "2"),
+    ("$string of 0", {"$t": []}, "$string($count($t))", "0"),
+    ("$replace replaces every occurrence", {}, "$replace('{a} and {a}', '{a}', '1')", "1 and 1"),
+    ("$replace with ''", {}, "$replace('x `{error}`', '{error}', '')", "x ``"),
+    ("$replace without a match", {}, "$replace('x', '{a}', '1')", "x"),
+    ("$keys keeps key order", {"$n": {"attempt": "1", "taskCount": "2", "failureCount": "0",
+     "error": ""}}, "$keys($n)", ["attempt", "taskCount", "failureCount", "error"]),
+    ("$reduce/$replace fill", {"$n": {"a": "1", "b": "x"}, "$s": "{a}/{b}/{a}{c}"}, FILL,
+     "1/x/1{c}"),
+    ("$lookup of a key with a dash", {"$o": {"partially-recovered": {"k": 1}}},
+     "$lookup($o, 'partially-recovered').k", 1),
+    ("$lookup of a missing key is undefined", {"$o": {"a": 1}}, "$lookup($o, 'b')", None),
+    ("$each + $merge, one key", {"$c": {"a": "x"}},
+     "$merge($each($c, function($v, $k) { {$k: $v & '!'} }))", {"a": "x!"}),
+    ("$each + $merge, two keys", {"$c": {"a": "x", "b": "y"}},
+     "$merge($each($c, function($v, $k) { {$k: $v & '!'} }))", {"a": "x!", "b": "y!"}),
+    ("$append(array, [])", {"$a": ["x"]}, "$append($a, [])", ["x"]),
+    ("$append(array, undefined)", {"$a": ["x"]}, "$append($a, $nothing)", ["x"]),
+    ("$append(array, array)", {"$a": ["x"], "$b": ["y", "z"]}, "$append($a, $b)",
+     ["x", "y", "z"]),
+    ("? : with {} in $merge", {}, "$merge([{'a': 1}, $exists($nothing) ? {'b': 2} : {}])",
+     {"a": 1}),
+    ("= of strings", {"$o": "gave-up"}, "$o = 'recovered'", False),
+    ("= of undefined is false", {}, "$nothing = 'recovered'", False),
+    ("< of integers", {"$n": {"attempt": 3, "max": 3}}, "$n.attempt < $n.max", False),
+    ("and of comparisons", {"$r": {"F": 0, "T": 1}}, "$r.F = 0 and $r.T > 0", True),
 ]
 # fmt: on
 
