@@ -5,6 +5,11 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use ecs_rerun_core::event::RunTaskEvent;
+use ecs_rerun_core::plan::config::{
+    DEFAULT_BACKOFF_RATE, DEFAULT_INTERVAL_SECONDS, DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_OTHER_STATE_MACHINES, DEFAULT_RETRYABLE_REASONS, DEFAULT_TARGET_CLUSTERS,
+    INTERVAL_SECONDS_RANGE, MAX_ATTEMPTS_RANGE, MIN_BACKOFF_RATE, parse_list,
+};
 use ecs_rerun_core::plan::{
     MAX_EXECUTION_SECONDS, OtherStateMachines, Plan, PlanConfig, build_plan,
 };
@@ -73,23 +78,47 @@ pub fn check_wait_params(params: &[(String, String)]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Flags that shape the plan (defaults = the starter's defaults, CONTRACT §7).
+/// Flags that shape the plan (defaults and ranges = the core's, which the starter and the
+/// template share, CONTRACT §7).
 #[derive(Debug, Clone, clap::Args)]
 pub struct PlanFlags {
     /// Comma list of failure reasons to re-run (exact match).
-    #[arg(long, value_name = "LIST", default_value = "AGENT")]
+    #[arg(long, value_name = "LIST", default_value = DEFAULT_RETRYABLE_REASONS)]
     pub retryable_reasons: String,
-    /// Re-runs at most (1-10).
-    #[arg(long, value_name = "N", default_value_t = 3)]
+    /// Re-runs at most (the range is in the help).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = DEFAULT_MAX_ATTEMPTS,
+        help = format!(
+            "Re-runs at most ({}-{})",
+            MAX_ATTEMPTS_RANGE.start(),
+            MAX_ATTEMPTS_RANGE.end()
+        )
+    )]
     pub max_attempts: u32,
-    /// Seconds before the first re-run.
-    #[arg(long, value_name = "S", default_value_t = 60)]
+    /// Seconds before the first re-run (the range is in the help).
+    #[arg(
+        long,
+        value_name = "S",
+        default_value_t = DEFAULT_INTERVAL_SECONDS,
+        help = format!(
+            "Seconds before the first re-run ({}-{})",
+            INTERVAL_SECONDS_RANGE.start(),
+            INTERVAL_SECONDS_RANGE.end()
+        )
+    )]
     pub interval_seconds: u32,
-    /// Each further wait is multiplied by this (>= 1).
-    #[arg(long, value_name = "R", default_value_t = 2.0)]
+    /// Each further wait is multiplied by this (the minimum is in the help).
+    #[arg(
+        long,
+        value_name = "R",
+        default_value_t = DEFAULT_BACKOFF_RATE,
+        help = format!("Each further wait is multiplied by this (>= {MIN_BACKOFF_RATE})")
+    )]
     pub backoff_rate: f64,
     /// Comma list of cluster names to re-run on (`*` = all).
-    #[arg(long, value_name = "LIST", default_value = "*")]
+    #[arg(long, value_name = "LIST", default_value = DEFAULT_TARGET_CLUSTERS)]
     pub target_clusters: String,
     /// State machine ARN [default: arn:PARTITION:states:REGION:ACCOUNT:stateMachine:ecs-rerun].
     #[arg(long, value_name = "ARN")]
@@ -98,7 +127,12 @@ pub struct PlanFlags {
     #[arg(long, value_name = "ARN")]
     pub state_machine_role_arn: Option<String>,
     /// Launch failures of request-response RunTask calls by other state machines: notify or rerun.
-    #[arg(long, value_name = "POLICY", default_value = "notify", value_parser = ["notify", "rerun"])]
+    #[arg(
+        long,
+        value_name = "POLICY",
+        default_value = DEFAULT_OTHER_STATE_MACHINES.as_str(),
+        value_parser = OtherStateMachines::ALL.map(OtherStateMachines::as_str)
+    )]
     pub other_state_machines: String,
     /// The EventBridge event (JSON file), or `-` for stdin.
     #[arg(value_name = "FILE|-")]
@@ -108,12 +142,15 @@ pub struct PlanFlags {
 impl PlanFlags {
     /// The validated [`PlanConfig`].
     pub fn config(&self) -> anyhow::Result<PlanConfig> {
+        let list = |flag: &str, value: &str| {
+            parse_list(value).map_err(|e| InputError(format!("{flag}: {e} [{}]", e.error_type())))
+        };
         let config = PlanConfig {
-            retryable_reasons: PlanConfig::split_list(&self.retryable_reasons),
+            retryable_reasons: list("--retryable-reasons", &self.retryable_reasons)?,
             max_attempts: self.max_attempts,
             interval_seconds: self.interval_seconds,
             backoff_rate: self.backoff_rate,
-            target_clusters: PlanConfig::split_list(&self.target_clusters),
+            target_clusters: list("--target-clusters", &self.target_clusters)?,
             state_machine_arn: self.state_machine_arn.clone(),
             state_machine_role_arn: self.state_machine_role_arn.clone(),
             other_state_machines: OtherStateMachines::parse(&self.other_state_machines)

@@ -30,6 +30,15 @@ pub enum Error {
     /// A [`crate::plan::PlanConfig`] value out of range.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),
+    /// A comma list with an empty item (`AGENT,,X`, a trailing comma, nothing at all):
+    /// [`crate::plan::config::parse_list`].
+    #[error("comma list {list:?} has an empty item (item {item})")]
+    EmptyListItem {
+        /// The list as given.
+        list: String,
+        /// Which item is empty (1-based).
+        item: usize,
+    },
 }
 
 impl Error {
@@ -43,6 +52,7 @@ impl Error {
             Error::InvalidField { .. } => "EcsRerun.InvalidField",
             Error::InvalidNotification(_) => "EcsRerun.InvalidNotification",
             Error::InvalidConfig(_) => "EcsRerun.InvalidConfig",
+            Error::EmptyListItem { .. } => "EcsRerun.EmptyListItem",
         }
     }
 }
@@ -73,6 +83,13 @@ mod tests {
                 "EcsRerun.InvalidNotification",
             ),
             (Error::InvalidConfig("x".into()), "EcsRerun.InvalidConfig"),
+            (
+                Error::EmptyListItem {
+                    list: "a,\n,b".into(),
+                    item: 2,
+                },
+                "EcsRerun.EmptyListItem",
+            ),
         ];
         for (err, want) in cases {
             assert_eq!(err.error_type(), want);

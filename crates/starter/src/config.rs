@@ -1,6 +1,9 @@
 //! Configuration, read once from the environment (docs/CONTRACT.md §7). Invalid values fail the
 //! start-up with an error naming the variable.
 
+use ecs_rerun_core::plan::config::{
+    INTERVAL_SECONDS_RANGE, MAX_ATTEMPTS_RANGE, MIN_BACKOFF_RATE, backoff_rate_ok, parse_list,
+};
 use ecs_rerun_core::plan::{MAX_EXECUTION_SECONDS, OtherStateMachines, PlanConfig};
 
 use crate::error::Error;
@@ -9,11 +12,11 @@ use crate::error::Error;
 pub const STATE_MACHINE_ARN: &str = "STATE_MACHINE_ARN";
 /// `RETRYABLE_REASONS`: comma list of RunTask failure reasons worth a re-run (exact match).
 pub const RETRYABLE_REASONS: &str = "RETRYABLE_REASONS";
-/// `MAX_ATTEMPTS`: re-runs at most (1–10).
+/// `MAX_ATTEMPTS`: re-runs at most ([`MAX_ATTEMPTS_RANGE`]).
 pub const MAX_ATTEMPTS: &str = "MAX_ATTEMPTS";
-/// `RETRY_INTERVAL_SECONDS`: wait before the first re-run.
+/// `RETRY_INTERVAL_SECONDS`: wait before the first re-run ([`INTERVAL_SECONDS_RANGE`]).
 pub const RETRY_INTERVAL_SECONDS: &str = "RETRY_INTERVAL_SECONDS";
-/// `BACKOFF_RATE`: multiplier of the wait between re-runs (≥ 1).
+/// `BACKOFF_RATE`: multiplier of the wait between re-runs (≥ [`MIN_BACKOFF_RATE`]).
 pub const BACKOFF_RATE: &str = "BACKOFF_RATE";
 /// `TARGET_CLUSTERS`: comma list of cluster names whose failures are re-run; `*` = all.
 pub const TARGET_CLUSTERS: &str = "TARGET_CLUSTERS";
@@ -25,10 +28,8 @@ pub const OTHER_STATE_MACHINES: &str = "OTHER_STATE_MACHINES";
 /// The three variables whose waits must fit one Standard execution, named together.
 const WAIT_VARIABLES: &str = "MAX_ATTEMPTS, RETRY_INTERVAL_SECONDS, BACKOFF_RATE";
 
-/// Largest accepted `RETRY_INTERVAL_SECONDS` (one day): a longer first wait is a typo.
-pub const MAX_INTERVAL_SECONDS: u32 = 86_400;
-
-/// The starter's configuration.
+/// The starter's configuration. Defaults, ranges and the comma-list policy are the core's
+/// (`ecs_rerun_core::plan::config`), shared with the CLI and the template.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Where executions are started, passed to StartExecution as-is (`#TestCase` included).
@@ -64,19 +65,33 @@ impl Config {
         };
         let max_attempts = match get(MAX_ATTEMPTS) {
             Some(v) => match v.parse::<u32>() {
-                Ok(n) if (1..=10).contains(&n) => n,
-                _ => return Err(invalid(MAX_ATTEMPTS, v, "must be an integer from 1 to 10")),
+                Ok(n) if MAX_ATTEMPTS_RANGE.contains(&n) => n,
+                _ => {
+                    return Err(invalid(
+                        MAX_ATTEMPTS,
+                        v,
+                        &format!(
+                            "must be an integer from {} to {}",
+                            MAX_ATTEMPTS_RANGE.start(),
+                            MAX_ATTEMPTS_RANGE.end()
+                        ),
+                    ));
+                }
             },
             None => defaults.max_attempts,
         };
         let interval_seconds = match get(RETRY_INTERVAL_SECONDS) {
             Some(v) => match v.parse::<u32>() {
-                Ok(n) if n <= MAX_INTERVAL_SECONDS => n,
+                Ok(n) if INTERVAL_SECONDS_RANGE.contains(&n) => n,
                 _ => {
                     return Err(invalid(
                         RETRY_INTERVAL_SECONDS,
                         v,
-                        "must be a whole number of seconds from 0 to 86400",
+                        &format!(
+                            "must be a whole number of seconds from {} to {}",
+                            INTERVAL_SECONDS_RANGE.start(),
+                            INTERVAL_SECONDS_RANGE.end()
+                        ),
                     ));
                 }
             },
@@ -84,8 +99,14 @@ impl Config {
         };
         let backoff_rate = match get(BACKOFF_RATE) {
             Some(v) => match v.parse::<f64>() {
-                Ok(r) if r.is_finite() && r >= 1.0 => r,
-                _ => return Err(invalid(BACKOFF_RATE, v, "must be a number ≥ 1")),
+                Ok(r) if backoff_rate_ok(r) => r,
+                _ => {
+                    return Err(invalid(
+                        BACKOFF_RATE,
+                        v,
+                        &format!("must be a number ≥ {MIN_BACKOFF_RATE}"),
+                    ));
+                }
             },
             None => defaults.backoff_rate,
         };
@@ -147,17 +168,17 @@ fn invalid(name: &'static str, value: String, problem: &str) -> Error {
     }
 }
 
-/// `a, b,c` → `["a", "b", "c"]`; an empty item (`a,,b`) is a typo and rejected.
+/// `a, b,c` → `["a", "b", "c"]` by the core's one comma-list policy ([`parse_list`]): an empty
+/// item (`a,,b`) is a typo and rejected, naming the variable.
 fn comma_list(name: &'static str, value: &str) -> Result<Vec<String>, Error> {
-    let items: Vec<String> = value.split(',').map(|s| s.trim().to_owned()).collect();
-    if items.iter().any(String::is_empty) {
-        return Err(invalid(
+    parse_list(value).map_err(|e| match e {
+        ecs_rerun_core::Error::EmptyListItem { item, .. } => invalid(
             name,
             value.to_owned(),
-            "comma list with an empty item",
-        ));
-    }
-    Ok(items)
+            &format!("comma list with an empty item (item {item})"),
+        ),
+        other => Error::Core(other),
+    })
 }
 
 /// `arn:<partition>:states:<region>:<account>:stateMachine:<name>[#TestCase]`.

@@ -117,6 +117,21 @@ pub fn backoff_rate_ok(backoff_rate: f64) -> bool {
     backoff_rate.is_finite() && backoff_rate >= MIN_BACKOFF_RATE
 }
 
+/// Reads a comma list (`"AGENT, RESOURCE:MEMORY"`, `"prod,batch"`, `"*"`): items trimmed, an
+/// empty item (`a,,b`, a trailing comma, a blank text) rejected as the typo it is. The one
+/// comma-list policy: the starter's `RETRYABLE_REASONS` and `TARGET_CLUSTERS`, the CLI's
+/// `--retryable-reasons` and `--target-clusters`, and what the template's `AllowedPattern`s accept.
+pub fn parse_list(s: &str) -> Result<Vec<String>, Error> {
+    let items: Vec<String> = s.split(',').map(|x| x.trim().to_string()).collect();
+    match items.iter().position(String::is_empty) {
+        Some(i) => Err(Error::EmptyListItem {
+            list: s.to_string(),
+            item: i + 1,
+        }),
+        None => Ok(items),
+    }
+}
+
 impl PlanConfig {
     /// Checks ranges: `max_attempts` in [`MAX_ATTEMPTS_RANGE`], `interval_seconds` in
     /// [`INTERVAL_SECONDS_RANGE`], `backoff_rate` finite and ≥ [`MIN_BACKOFF_RATE`], a non-empty
@@ -202,7 +217,9 @@ impl PlanConfig {
         })
     }
 
-    /// Splits a comma list (`"AGENT, RESOURCE:MEMORY"`), trimming items and dropping empty ones.
+    /// Splits a comma list leniently, dropping empty items. Only for values already checked
+    /// against the template's `AllowedPattern` (a deployed stack's parameters); everything else
+    /// reads lists with [`parse_list`], the one comma-list policy.
     pub fn split_list(s: &str) -> Vec<String> {
         s.split(',')
             .map(str::trim)
@@ -353,6 +370,60 @@ mod tests {
             ..PlanConfig::default()
         };
         assert_eq!(cfg.wait_seconds(), vec![10, 15, 23, 34]);
+    }
+
+    #[test]
+    fn one_comma_list_policy() {
+        for (text, want) in [
+            ("AGENT", Ok(vec!["AGENT"])),
+            (
+                " AGENT , RESOURCE:MEMORY ",
+                Ok(vec!["AGENT", "RESOURCE:MEMORY"]),
+            ),
+            ("*", Ok(vec!["*"])),
+            ("prod,batch", Ok(vec!["prod", "batch"])),
+            (
+                "Capacity is unavailable at this time. Please try again later",
+                Ok(vec![
+                    "Capacity is unavailable at this time. Please try again later",
+                ]),
+            ),
+            ("AGENT,,X", Err(2)),
+            ("AGENT, ,X", Err(2)),
+            ("prod,", Err(2)),
+            (",prod", Err(1)),
+            ("", Err(1)),
+            ("  ", Err(1)),
+        ] {
+            let got = parse_list(text);
+            match want {
+                Ok(items) => assert_eq!(got, Ok(items.iter().map(|s| s.to_string()).collect())),
+                Err(item) => {
+                    let err = got.expect_err(text);
+                    assert_eq!(err.error_type(), "EcsRerun.EmptyListItem");
+                    assert_eq!(
+                        err,
+                        Error::EmptyListItem {
+                            list: text.to_string(),
+                            item
+                        }
+                    );
+                    assert!(!err.to_string().contains('\n'));
+                }
+            }
+        }
+        assert_eq!(
+            parse_list("AGENT,,X").map_err(|e| e.to_string()),
+            Err("comma list \"AGENT,,X\" has an empty item (item 2)".to_string())
+        );
+        assert_eq!(
+            parse_list(DEFAULT_RETRYABLE_REASONS),
+            Ok(PlanConfig::default().retryable_reasons)
+        );
+        assert_eq!(
+            parse_list(DEFAULT_TARGET_CLUSTERS),
+            Ok(PlanConfig::default().target_clusters)
+        );
     }
 
     #[test]
