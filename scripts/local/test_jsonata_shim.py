@@ -629,7 +629,7 @@ def fill(text: str, values: dict[str, str]) -> str:
 
 def expected_notice(case: Case) -> dict[str, Any]:
     """The outcome notice: the plan's template for $outcome with {attempt}, {taskCount},
-    {failureCount} and {error} filled in, the new task ARNs added to its resources, and its
+    {failureCount}, {stillMissing} and {error} filled in, the new task ARNs added to its resources, and its
     context merged over the first notice's with the ARNs, the failures and the RunTask error."""
     plan, nxt = case.input, case.input["next"]
     template = plan["outcomes"][case.variables["outcome"]]
@@ -640,6 +640,7 @@ def expected_notice(case: Case) -> dict[str, Any]:
         "attempt": str(nxt["attempt"]),
         "taskCount": str(len(task_arns)),
         "failureCount": str(len(failures)),
+        "stillMissing": str(plan["missingCount"] - len(task_arns)),
         "error": error["Error"] if error and "Error" in error else "",
     }
     context = {

@@ -1,6 +1,6 @@
 //! The outcome notices' words (CONTRACT §5), written here once: the plan carries one template per
 //! outcome, and the state machine's "Notify Outcome" only fills in what it learns while it runs —
-//! `{attempt}`, `{taskCount}`, `{failureCount}`, `{error}` in the description, the summary and the
+//! `{attempt}`, `{taskCount}`, `{failureCount}`, `{stillMissing}`, `{error}` in the description, the summary and the
 //! context values — plus the new task ARNs, the failures and the RunTask error. Amazon Q and Slack
 //! therefore show the same words.
 
@@ -17,8 +17,10 @@ use crate::text::plural;
 pub const ATTEMPT: &str = "{attempt}";
 /// Placeholder: tasks the last re-run started.
 pub const TASK_COUNT: &str = "{taskCount}";
-/// Placeholder: launch failures of the last re-run.
+/// Placeholder: launch failures of the last re-run (ECS's failure entries, not tasks).
 pub const FAILURE_COUNT: &str = "{failureCount}";
+/// Placeholder: tasks still missing after the last re-run (missing − started).
+pub const STILL_MISSING: &str = "{stillMissing}";
 /// Placeholder: the RunTask API error (`Ecs.AccessDeniedException`).
 pub const ERROR: &str = "{error}";
 
@@ -113,18 +115,18 @@ fn words(outcome: Outcome, plan: &Plan) -> Words {
         Outcome::PartiallyRecovered => Words {
             title: format!(":large_orange_diamond: ECS task {family} partially recovered on {cluster}"),
             description: format!(
-                "Re-run {ATTEMPT} of {max} started {TASK_COUNT} of the {missing}; {FAILURE_COUNT} still failed to launch. \
+                "Re-run {ATTEMPT} of {max} started {TASK_COUNT} of the {missing}; {STILL_MISSING} still missing. \
                  No further re-run: repeating it would duplicate the tasks that started. The original launch failed with {reasons}."
             ),
             summary: format!(
-                "{family} on {cluster}: re-run {ATTEMPT} of {max} started {TASK_COUNT} of the {missing}, {FAILURE_COUNT} still missing"
+                "{family} on {cluster}: re-run {ATTEMPT} of {max} started {TASK_COUNT} of the {missing}, {STILL_MISSING} still missing"
             ),
             next_steps: std::iter::once(
                 "Start the tasks that are still missing by hand if the job needs them all, after checking the failures below.".to_owned(),
             )
             .chain(advice(plan))
             .collect(),
-            missing: FAILURE_COUNT.to_owned(),
+            missing: STILL_MISSING.to_owned(),
         },
         Outcome::GaveUp => Words {
             title: format!(":rotating_light: ECS task {family} still failed to launch on {cluster}: gave up"),
