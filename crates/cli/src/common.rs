@@ -227,3 +227,36 @@ pub fn try_parse_args<A: clap::Args + clap::FromArgMatches>(
         command.try_get_matches_from(std::iter::once("ecs-rerun").chain(argv.iter().copied()))?;
     A::from_arg_matches(&matches)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_cores_and_an_empty_list_item_is_exit_2_on_one_line() {
+        let flags: PlanFlags = try_parse_args(&["event.json"]).expect("parses");
+        assert_eq!(flags.config().expect("valid"), PlanConfig::default());
+        for (flag, value) in [
+            ("--retryable-reasons", "AGENT,,X"),
+            ("--retryable-reasons", ""),
+            ("--target-clusters", "prod,"),
+        ] {
+            let flags: PlanFlags = try_parse_args(&[flag, value, "event.json"]).expect("parses");
+            let err = flags.config().expect_err("an empty item");
+            assert_eq!(exit_code(&err), EXIT_INPUT, "{flag} {value:?}");
+            let line = one_line(&err);
+            assert_eq!(line, format!("{err:#}"), "one line");
+            assert!(
+                line.starts_with(&format!("{flag}: comma list {value:?} has an empty item"))
+                    && line.ends_with("[EcsRerun.EmptyListItem]"),
+                "{line}"
+            );
+        }
+        let flags: PlanFlags =
+            try_parse_args(&["--target-clusters", " prod , batch ", "event.json"]).expect("parses");
+        assert_eq!(
+            flags.config().expect("valid").target_clusters,
+            ["prod", "batch"]
+        );
+    }
+}
