@@ -5,27 +5,12 @@
 
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use ecs_rerun_repo_tests::fixtures::{json_files, repo};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ecs-rerun");
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn json_files(dir: &str) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = fs::read_dir(repo().join(dir))
-        .unwrap_or_else(|e| panic!("cannot read {dir}: {e}"))
-        .map(|entry| entry.expect("directory entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no fixtures in {dir}");
-    files
-}
 
 fn run(args: &[&str]) -> Output {
     Command::new(BIN)

@@ -7,35 +7,15 @@
 //! golden is a failure otherwise.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use ecs_rerun_core::event::RunTaskEvent;
 use ecs_rerun_core::notification::{Kind, Notification};
 use ecs_rerun_core::plan::{Plan, PlanConfig, build_plan};
 use ecs_rerun_core::slack::{self, render_sns};
+use ecs_rerun_repo_tests::fixtures::{json_files as fixtures, repo, stem};
+use ecs_rerun_repo_tests::slack_limits;
 use serde_json::Value;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn fixtures(dir: &str) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = fs::read_dir(repo().join(dir))
-        .unwrap_or_else(|e| panic!("cannot read {dir}: {e}"))
-        .map(|entry| entry.expect("directory entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no fixtures in {dir}");
-    files
-}
-
-fn stem(p: &Path) -> String {
-    p.file_stem()
-        .and_then(|s| s.to_str())
-        .expect("utf-8 file name")
-        .to_string()
-}
 
 /// Compares `got` with the golden file; returns a problem description, or rewrites it.
 fn check_golden(golden: &Path, got: &Value) -> Option<String> {
@@ -114,74 +94,18 @@ fn every_event_fixture_matches_its_plan_golden() {
 }
 
 fn assert_slack_safe(name: &str, msg: &Value) {
-    let blocks = msg["blocks"].as_array().expect("blocks array");
-    assert!(
-        !blocks.is_empty() && blocks.len() <= slack::MAX_BLOCKS,
-        "{name}"
-    );
-    assert!(
-        msg["text"]
-            .as_str()
-            .is_some_and(|t| t.chars().count() <= slack::MAX_TEXT)
-    );
-    let mut texts = vec![msg["text"].as_str().unwrap_or_default().to_string()];
-    for b in blocks {
-        match b["type"].as_str() {
-            Some("header") => {
-                let t = b["text"]["text"].as_str().expect("header text");
-                assert!(t.chars().count() <= slack::MAX_HEADER, "{name}: header");
-                texts.push(t.to_string());
-            }
-            Some("section") => {
-                if let Some(t) = b["text"]["text"].as_str() {
-                    assert!(
-                        t.chars().count() <= slack::MAX_SECTION_TEXT,
-                        "{name}: section"
-                    );
-                    texts.push(t.to_string());
-                }
-                if let Some(fields) = b["fields"].as_array() {
-                    assert!(fields.len() <= slack::MAX_FIELDS, "{name}: fields");
-                    for f in fields {
-                        let t = f["text"].as_str().expect("field text");
-                        assert!(t.chars().count() <= slack::MAX_FIELD_TEXT, "{name}: field");
-                        texts.push(t.to_string());
-                    }
-                }
-            }
-            Some("context") => {
-                let els = b["elements"].as_array().expect("elements");
-                assert!(els.len() <= slack::MAX_CONTEXT_ELEMENTS, "{name}: context");
-                texts.extend(
-                    els.iter()
-                        .filter_map(|e| e["text"].as_str().map(str::to_string)),
-                );
-            }
-            Some("actions") => {
-                for e in b["elements"].as_array().expect("elements") {
-                    let url = e["url"].as_str().expect("button url");
-                    assert!(
-                        url.starts_with("https://") && url.len() <= 3000,
-                        "{name}: {url}"
-                    );
-                    assert!(!url.contains(['<', '>', '|', ' ']), "{name}: {url}");
-                }
-            }
-            other => panic!("{name}: unexpected block type {other:?}"),
-        }
-    }
-    // No data can ping or forge a link: the only `<` are our own `<https://…|label>` links.
-    for t in texts {
-        let mut rest = t.as_str();
-        while let Some(i) = rest.find('<') {
-            assert!(
-                rest[i..].starts_with("<https://"),
-                "{name}: raw '<' in {t:?}"
-            );
-            rest = &rest[i + 1..];
-        }
-        assert!(!t.contains("<!"), "{name}: mention in {t:?}");
-    }
+    let limits = slack_limits::Limits {
+        blocks: slack::MAX_BLOCKS,
+        text: slack::MAX_TEXT,
+        header: slack::MAX_HEADER,
+        section: slack::MAX_SECTION_TEXT,
+        fields: slack::MAX_FIELDS,
+        field: slack::MAX_FIELD_TEXT,
+        context: slack::MAX_CONTEXT_ELEMENTS,
+        button: slack::MAX_BUTTON_TEXT,
+    };
+    let problems = slack_limits::problems(msg, &limits);
+    assert!(problems.is_empty(), "{name}: {}", problems.join("; "));
 }
 
 fn first_notices() -> Vec<Plan> {

@@ -3,25 +3,12 @@
 //! message so mutated still renders within Slack's limits.
 
 use std::fs;
-use std::path::{Path, PathBuf};
 
 use ecs_rerun_core::event::RunTaskEvent;
 use ecs_rerun_core::plan::{PlanConfig, build_plan};
 use ecs_rerun_core::slack::{self, render_sns};
+use ecs_rerun_repo_tests::fixtures::json_files as files;
 use serde_json::{Value, json};
-
-fn files(dir: &str) -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(dir);
-    let mut files: Vec<PathBuf> = fs::read_dir(&root)
-        .unwrap_or_else(|e| panic!("cannot read {dir}: {e}"))
-        .map(|entry| entry.expect("directory entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    files
-}
 
 /// Every JSON pointer in `v`.
 fn pointers(v: &Value, at: String, out: &mut Vec<String>) {

@@ -13,32 +13,21 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ecs_rerun_core::event::RunTaskEvent;
 use ecs_rerun_core::plan::{MARKER_PREFIX, Plan, PlanConfig, build_plan, client_token};
 use ecs_rerun_repo_tests::ecs_model::{self, Kind, Limits, Member, Model, Pattern, pascal};
+use ecs_rerun_repo_tests::fixtures::{self, repo};
 use serde_json::{Map, Value, json};
 
 const INPUT: &str = "RunTaskRequest";
 const DEFAULT_SEED: u64 = 0x00EC_5EED_2014_1113;
 const DEFAULT_CASES: usize = 2000;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 /// `tests/fixtures/events/*.json`, sorted; the `invalid/` subfolder is not walked.
 fn event_fixtures() -> Vec<PathBuf> {
-    let dir = repo().join("tests/fixtures/events");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
-        .map(|entry| entry.expect("directory entry").path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no fixtures in {}", dir.display());
-    files
+    fixtures::json_files("tests/fixtures/events")
 }
 
 /// The request of every attempt, built from the plan's JSON as the state machine builds it:

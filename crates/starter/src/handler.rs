@@ -198,17 +198,17 @@ mod tests {
         assert_eq!(plan.reasons, ["AGENT"]);
     }
 
+    /// The file names of a fixture folder, sorted.
+    fn fixture_names(dir: &str) -> Vec<String> {
+        ecs_rerun_repo_tests::fixtures::json_files(dir)
+            .iter()
+            .map(|p| format!("{}.json", ecs_rerun_repo_tests::fixtures::stem(p)))
+            .collect()
+    }
+
     #[tokio::test]
     async fn every_event_fixture_starts_one_execution() {
-        let dir = format!("{}/../../tests/fixtures/events", env!("CARGO_MANIFEST_DIR"));
-        let mut names: Vec<String> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("{dir}: {e}"))
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.starts_with("cloudtrail_runtask_") && n.ends_with(".json"))
-            .collect();
-        names.sort();
-        assert!(!names.is_empty(), "no fixtures in {dir}");
+        let names = fixture_names("tests/fixtures/events");
         let handler = Handler::new(config(), FakeExecutions::default());
         let records: Vec<_> = names.iter().map(|n| record(n, Some(&fixture(n)))).collect();
         let resp = run_batch(&handler, batch(records), later()).await;
@@ -219,18 +219,7 @@ mod tests {
     /// Bodies that can never succeed are still reported as failures, so that they reach the DLQ.
     #[tokio::test]
     async fn every_invalid_fixture_is_a_batch_item_failure() {
-        let dir = format!(
-            "{}/../../tests/fixtures/events/invalid",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let mut names: Vec<String> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("{dir}: {e}"))
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".json"))
-            .collect();
-        names.sort();
-        assert!(!names.is_empty(), "no fixtures in {dir}");
+        let names = fixture_names("tests/fixtures/events/invalid");
         let records: Vec<_> = names
             .iter()
             .map(|n| record(n, Some(&fixture(&format!("invalid/{n}")))))
