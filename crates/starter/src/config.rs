@@ -5,6 +5,7 @@ use ecs_rerun_core::plan::config::{
     INTERVAL_SECONDS_RANGE, MAX_ATTEMPTS_RANGE, MIN_BACKOFF_RATE, backoff_rate_ok, parse_list,
 };
 use ecs_rerun_core::plan::{MAX_EXECUTION_SECONDS, OtherStateMachines, PlanConfig};
+use ecs_rerun_lambda::Env;
 
 use crate::error::Error;
 
@@ -41,95 +42,83 @@ pub struct Config {
 impl Config {
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, Error> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::read(&Env::from_process())
     }
 
-    /// Reads the configuration through `lookup` (the environment, or a map in tests). An unset
-    /// or blank optional variable takes its default.
+    /// Reads the configuration through `lookup` (a map in tests).
+    #[cfg(test)]
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
-        let get = |name: &str| {
-            lookup(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
+        Self::read(&Env::new(lookup))
+    }
+
+    /// Values are trimmed; an unset or blank optional variable takes its default (the core's).
+    fn read(env: &Env<impl Fn(&str) -> Option<String>>) -> Result<Self, Error> {
         let defaults = PlanConfig::default();
 
-        let state_machine_arn = get(STATE_MACHINE_ARN).ok_or(Error::MissingEnv {
-            name: STATE_MACHINE_ARN,
-        })?;
+        let state_machine_arn = env.required(STATE_MACHINE_ARN)?;
         check_state_machine_arn(&state_machine_arn)?;
 
-        let retryable_reasons = match get(RETRYABLE_REASONS) {
-            Some(v) => comma_list(RETRYABLE_REASONS, &v)?,
-            None => defaults.retryable_reasons.clone(),
-        };
-        let max_attempts = match get(MAX_ATTEMPTS) {
-            Some(v) => match v.parse::<u32>() {
-                Ok(n) if MAX_ATTEMPTS_RANGE.contains(&n) => n,
-                _ => {
-                    return Err(invalid(
-                        MAX_ATTEMPTS,
+        let retryable_reasons = env
+            .optional(RETRYABLE_REASONS)
+            .map(|v| comma_list(RETRYABLE_REASONS, &v))
+            .transpose()?
+            .unwrap_or(defaults.retryable_reasons);
+        let max_attempts = env
+            .parse_where(
+                MAX_ATTEMPTS,
+                &format!(
+                    "an integer from {} to {}",
+                    MAX_ATTEMPTS_RANGE.start(),
+                    MAX_ATTEMPTS_RANGE.end()
+                ),
+                |n: &u32| MAX_ATTEMPTS_RANGE.contains(n),
+            )?
+            .unwrap_or(defaults.max_attempts);
+        let interval_seconds = env
+            .parse_where(
+                RETRY_INTERVAL_SECONDS,
+                &format!(
+                    "a whole number of seconds from {} to {}",
+                    INTERVAL_SECONDS_RANGE.start(),
+                    INTERVAL_SECONDS_RANGE.end()
+                ),
+                |n: &u32| INTERVAL_SECONDS_RANGE.contains(n),
+            )?
+            .unwrap_or(defaults.interval_seconds);
+        let backoff_rate = env
+            .parse_where(
+                BACKOFF_RATE,
+                &format!("a number ≥ {MIN_BACKOFF_RATE}"),
+                |r: &f64| backoff_rate_ok(*r),
+            )?
+            .unwrap_or(defaults.backoff_rate);
+        let target_clusters = env
+            .optional(TARGET_CLUSTERS)
+            .map(|v| comma_list(TARGET_CLUSTERS, &v))
+            .transpose()?
+            .unwrap_or(defaults.target_clusters);
+        let state_machine_role_arn = env
+            .optional(STATE_MACHINE_ROLE_ARN)
+            .map(|v| {
+                if v.starts_with("arn:") && v.contains(":role/") {
+                    Ok(v)
+                } else {
+                    Err(invalid(
+                        STATE_MACHINE_ROLE_ARN,
                         v,
-                        &format!(
-                            "must be an integer from {} to {}",
-                            MAX_ATTEMPTS_RANGE.start(),
-                            MAX_ATTEMPTS_RANGE.end()
-                        ),
-                    ));
+                        "must be arn:<partition>:iam::<account>:role/<name>",
+                    ))
                 }
-            },
-            None => defaults.max_attempts,
-        };
-        let interval_seconds = match get(RETRY_INTERVAL_SECONDS) {
-            Some(v) => match v.parse::<u32>() {
-                Ok(n) if INTERVAL_SECONDS_RANGE.contains(&n) => n,
-                _ => {
-                    return Err(invalid(
-                        RETRY_INTERVAL_SECONDS,
-                        v,
-                        &format!(
-                            "must be a whole number of seconds from {} to {}",
-                            INTERVAL_SECONDS_RANGE.start(),
-                            INTERVAL_SECONDS_RANGE.end()
-                        ),
-                    ));
-                }
-            },
-            None => defaults.interval_seconds,
-        };
-        let backoff_rate = match get(BACKOFF_RATE) {
-            Some(v) => match v.parse::<f64>() {
-                Ok(r) if backoff_rate_ok(r) => r,
-                _ => {
-                    return Err(invalid(
-                        BACKOFF_RATE,
-                        v,
-                        &format!("must be a number ≥ {MIN_BACKOFF_RATE}"),
-                    ));
-                }
-            },
-            None => defaults.backoff_rate,
-        };
-        let target_clusters = match get(TARGET_CLUSTERS) {
-            Some(v) => comma_list(TARGET_CLUSTERS, &v)?,
-            None => defaults.target_clusters.clone(),
-        };
-        let state_machine_role_arn = match get(STATE_MACHINE_ROLE_ARN) {
-            Some(v) if v.starts_with("arn:") && v.contains(":role/") => Some(v),
-            Some(v) => {
-                return Err(invalid(
-                    STATE_MACHINE_ROLE_ARN,
-                    v,
-                    "must be arn:<partition>:iam::<account>:role/<name>",
-                ));
-            }
-            None => None,
-        };
-        let other_state_machines = match get(OTHER_STATE_MACHINES) {
-            Some(v) => OtherStateMachines::parse(&v)
-                .ok_or_else(|| invalid(OTHER_STATE_MACHINES, v, "must be notify or rerun"))?,
-            None => defaults.other_state_machines,
-        };
+            })
+            .transpose()?;
+        let other_state_machines = env
+            .optional(OTHER_STATE_MACHINES)
+            .map(|v| {
+                OtherStateMachines::parse(&v)
+                    .ok_or_else(|| invalid(OTHER_STATE_MACHINES, v, "must be notify or rerun"))
+            })
+            .transpose()?
+            .unwrap_or(defaults.other_state_machines);
 
         let config = Config {
             plan: PlanConfig {
@@ -149,7 +138,7 @@ impl Config {
             return Err(invalid(
                 WAIT_VARIABLES,
                 format!("{max_attempts}, {interval_seconds}, {backoff_rate}"),
-                &format!(
+                format!(
                     "the waits add up to {longest} s with the retries' allowance, more than the {MAX_EXECUTION_SECONDS} s (one year) a Standard execution may run"
                 ),
             ));
@@ -160,12 +149,10 @@ impl Config {
     }
 }
 
-fn invalid(name: &'static str, value: String, problem: &str) -> Error {
-    Error::InvalidEnv {
-        name,
-        value,
-        problem: problem.to_owned(),
-    }
+/// The shell's [`ecs_rerun_lambda::Error::InvalidEnv`], value repeated (none of the starter's
+/// variables is a secret).
+fn invalid(name: &'static str, value: impl Into<String>, problem: impl Into<String>) -> Error {
+    ecs_rerun_lambda::Error::invalid(name, value, problem).into()
 }
 
 /// `a, b,c` → `["a", "b", "c"]` by the core's one comma-list policy ([`parse_list`]): an empty
@@ -174,8 +161,8 @@ fn comma_list(name: &'static str, value: &str) -> Result<Vec<String>, Error> {
     parse_list(value).map_err(|e| match e {
         ecs_rerun_core::Error::EmptyListItem { item, .. } => invalid(
             name,
-            value.to_owned(),
-            &format!("comma list with an empty item (item {item})"),
+            value,
+            format!("comma list with an empty item (item {item})"),
         ),
         other => Error::Core(other),
     })
@@ -196,7 +183,7 @@ fn check_state_machine_arn(arn: &str) -> Result<(), Error> {
     } else {
         Err(invalid(
             STATE_MACHINE_ARN,
-            arn.to_owned(),
+            arn,
             "must be arn:<partition>:states:<region>:<account>:stateMachine:<name>",
         ))
     }
@@ -394,6 +381,72 @@ mod tests {
             let msg = err.to_string();
             assert!(msg.contains(want_name), "{msg} should name {want_name}");
             assert!(!msg.contains('\n'));
+        }
+    }
+
+    #[test]
+    fn errors_come_from_the_shell_under_the_starters_names() {
+        // the messages as they were before config.rs read through the shell's Env
+        let cases: &[Case] = &[
+            (
+                &[],
+                "EcsRerunStarter.MissingEnv",
+                "missing environment variable STATE_MACHINE_ARN",
+            ),
+            (
+                &[(STATE_MACHINE_ARN, "ecs-rerun")],
+                "EcsRerunStarter.InvalidEnv",
+                "invalid environment variable STATE_MACHINE_ARN=\"ecs-rerun\": must be arn:<partition>:states:<region>:<account>:stateMachine:<name>",
+            ),
+            (
+                &[(STATE_MACHINE_ARN, ARN), (MAX_ATTEMPTS, "0")],
+                "EcsRerunStarter.InvalidEnv",
+                "invalid environment variable MAX_ATTEMPTS=\"0\": must be an integer from 1 to 10",
+            ),
+            (
+                &[(STATE_MACHINE_ARN, ARN), (RETRY_INTERVAL_SECONDS, " -1 ")],
+                "EcsRerunStarter.InvalidEnv",
+                "invalid environment variable RETRY_INTERVAL_SECONDS=\"-1\": must be a whole number of seconds from 0 to 86400",
+            ),
+            (
+                &[(STATE_MACHINE_ARN, ARN), (BACKOFF_RATE, "0.5")],
+                "EcsRerunStarter.InvalidEnv",
+                "invalid environment variable BACKOFF_RATE=\"0.5\": must be a number ≥ 1",
+            ),
+            (
+                &[(STATE_MACHINE_ARN, ARN), (RETRYABLE_REASONS, "AGENT,,x")],
+                "EcsRerunStarter.InvalidEnv",
+                "invalid environment variable RETRYABLE_REASONS=\"AGENT,,x\": comma list with an empty item (item 2)",
+            ),
+            (
+                &[
+                    (STATE_MACHINE_ARN, ARN),
+                    (STATE_MACHINE_ROLE_ARN, "ecs-rerun-role"),
+                ],
+                "EcsRerunStarter.InvalidEnv",
+                "invalid environment variable STATE_MACHINE_ROLE_ARN=\"ecs-rerun-role\": must be arn:<partition>:iam::<account>:role/<name>",
+            ),
+            (
+                &[(STATE_MACHINE_ARN, ARN), (OTHER_STATE_MACHINES, "always")],
+                "EcsRerunStarter.InvalidEnv",
+                "invalid environment variable OTHER_STATE_MACHINES=\"always\": must be notify or rerun",
+            ),
+            (
+                &[
+                    (STATE_MACHINE_ARN, ARN),
+                    (MAX_ATTEMPTS, "10"),
+                    (RETRY_INTERVAL_SECONDS, "86400"),
+                    (BACKOFF_RATE, "2"),
+                ],
+                "EcsRerunStarter.InvalidEnv",
+                "invalid environment variable MAX_ATTEMPTS, RETRY_INTERVAL_SECONDS, BACKOFF_RATE=\"10, 86400, 2\": the waits add up to 75689400 s with the retries' allowance, more than the 31536000 s (one year) a Standard execution may run",
+            ),
+        ];
+        for (vars, want_type, want_msg) in cases {
+            let err = load(vars).expect_err("must be rejected");
+            assert!(matches!(err, Error::Shell(_)), "{err:?}");
+            assert_eq!(err.error_type(), *want_type, "{vars:?}");
+            assert_eq!(err.to_string(), *want_msg);
         }
     }
 }

@@ -4,28 +4,11 @@
 /// Everything that can go wrong in the starter, at start-up (configuration) or per SQS record.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// From the shell (`ecs-rerun-lambda`): an environment variable missing or invalid (read with
-    /// its `Env`), or a record not started for lack of time. Named with this Lambda's prefix.
+    /// From the shell (`ecs-rerun-lambda`): an environment variable missing or invalid (`config.rs`
+    /// reads through its `Env`), or a record not started for lack of time. Named with this
+    /// Lambda's prefix: `EcsRerunStarter.MissingEnv`, `.InvalidEnv`, `.OutOfTime`.
     #[error(transparent)]
     Shell(#[from] ecs_rerun_lambda::Error),
-    /// A required environment variable is unset or empty. Built by `config.rs` until it reads
-    /// through `ecs_rerun_lambda::Env` (then [`Error::Shell`] carries it, under the same name).
-    #[error("missing environment variable {name}")]
-    MissingEnv {
-        /// The variable's name, e.g. `STATE_MACHINE_ARN`.
-        name: &'static str,
-    },
-    /// An environment variable is set to a value we cannot use. Built by `config.rs`, like
-    /// [`Error::MissingEnv`]; the message is the shell's `InvalidEnv` one.
-    #[error("invalid environment variable {name}={value:?}: {problem}")]
-    InvalidEnv {
-        /// The variable's name, e.g. `MAX_ATTEMPTS`.
-        name: &'static str,
-        /// The value as set (none of the starter's variables is a secret).
-        value: String,
-        /// What is wrong with it.
-        problem: String,
-    },
     /// The SQS record has no body.
     #[error("SQS record has no body")]
     EmptyBody,
@@ -64,12 +47,8 @@ impl Error {
     pub fn error_type(&self) -> &'static str {
         use ecs_rerun_lambda::Error as Shell;
         match self {
-            Error::Shell(Shell::MissingEnv { .. }) | Error::MissingEnv { .. } => {
-                "EcsRerunStarter.MissingEnv"
-            }
-            Error::Shell(Shell::InvalidEnv { .. }) | Error::InvalidEnv { .. } => {
-                "EcsRerunStarter.InvalidEnv"
-            }
+            Error::Shell(Shell::MissingEnv { .. }) => "EcsRerunStarter.MissingEnv",
+            Error::Shell(Shell::InvalidEnv { .. }) => "EcsRerunStarter.InvalidEnv",
             Error::Shell(Shell::OutOfTime { .. }) => "EcsRerunStarter.OutOfTime",
             Error::EmptyBody => "EcsRerunStarter.EmptyBody",
             Error::Core(e) => e.error_type(),
@@ -96,22 +75,6 @@ mod tests {
     #[test]
     fn error_types_are_stable_and_messages_one_line() {
         let cases = [
-            (
-                Error::MissingEnv {
-                    name: "STATE_MACHINE_ARN",
-                },
-                "EcsRerunStarter.MissingEnv",
-                "missing environment variable STATE_MACHINE_ARN",
-            ),
-            (
-                Error::InvalidEnv {
-                    name: "MAX_ATTEMPTS",
-                    value: "0".into(),
-                    problem: "must be an integer from 1 to 10".into(),
-                },
-                "EcsRerunStarter.InvalidEnv",
-                "invalid environment variable MAX_ATTEMPTS=\"0\": must be an integer from 1 to 10",
-            ),
             (
                 Error::Shell(ecs_rerun_lambda::Error::MissingEnv {
                     name: "STATE_MACHINE_ARN",
