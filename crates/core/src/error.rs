@@ -39,6 +39,16 @@ pub enum Error {
         /// Which item is empty (1-based).
         item: usize,
     },
+    /// The plan is larger than StartExecution accepts as input
+    /// ([`crate::plan::MAX_EXECUTION_INPUT_BYTES`]); no retry can help.
+    #[error(
+        "the plan is {bytes} bytes, more than the {} bytes StartExecution accepts as input",
+        crate::plan::MAX_EXECUTION_INPUT_BYTES
+    )]
+    PlanTooLarge {
+        /// Size of the plan's JSON text.
+        bytes: usize,
+    },
 }
 
 impl Error {
@@ -53,6 +63,7 @@ impl Error {
             Error::InvalidNotification(_) => "EcsRerun.InvalidNotification",
             Error::InvalidConfig(_) => "EcsRerun.InvalidConfig",
             Error::EmptyListItem { .. } => "EcsRerun.EmptyListItem",
+            Error::PlanTooLarge { .. } => "EcsRerun.PlanTooLarge",
         }
     }
 }
@@ -90,6 +101,10 @@ mod tests {
                 },
                 "EcsRerun.EmptyListItem",
             ),
+            (
+                Error::PlanTooLarge { bytes: 300_000 },
+                "EcsRerun.PlanTooLarge",
+            ),
         ];
         for (err, want) in cases {
             assert_eq!(err.error_type(), want);
@@ -98,6 +113,10 @@ mod tests {
         assert_eq!(
             Error::MissingField("detail.requestParameters".into()).to_string(),
             "missing field detail.requestParameters"
+        );
+        assert_eq!(
+            Error::PlanTooLarge { bytes: 300_000 }.to_string(),
+            "the plan is 300000 bytes, more than the 262144 bytes StartExecution accepts as input"
         );
     }
 }

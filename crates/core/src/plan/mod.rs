@@ -6,6 +6,10 @@
 //! - [`ids`]: task family, cluster name, marker, execution name and ARN, client tokens;
 //! - [`request`]: the re-run's RunTask request (PascalCase keys);
 //! - [`notice`]: the first notification.
+//!
+//! Bounded: what grows with the event is capped ([`MAX_GROUP_ARNS`],
+//! [`notice::MAX_NOTICE_FAILURES`], [`notice::MAX_RELATED_RESOURCES`]), and [`execution_input`]
+//! refuses a plan larger than StartExecution takes ([`MAX_EXECUTION_INPUT_BYTES`]).
 
 pub mod config;
 mod decide;
@@ -27,13 +31,15 @@ pub use ids::{
     ClientToken, DEFAULT_STATE_MACHINE_NAME, MARKER_PREFIX, MAX_EXECUTION_NAME, client_token,
     cluster_name_of, execution_arn, execution_name, task_family_of,
 };
-pub use notice::first_notice;
+pub use notice::{MAX_NOTICE_FAILURES, MAX_RELATED_RESOURCES, first_notice};
 pub use request::{pascal_case, pascal_case_keys};
 
+use crate::error::Error;
 use crate::event::RunTaskEvent;
 use crate::links::{partition_for_region, task_url_parts};
 use crate::notification::Notification;
 use crate::reason::{FailureReason, is_retryable};
+use crate::text::one_line;
 use decide::{Caller, Decision, decide};
 use ids::{client_tokens, default_state_machine_arn};
 use request::run_task_input;
@@ -50,8 +56,43 @@ pub struct FailureGroup {
     pub retryable: bool,
     /// One-line human summary.
     pub summary: String,
-    /// ARNs of the failed resources (container instances, …).
+    /// ARNs of the failed resources (container instances, …): distinct, in order of appearance,
+    /// at most [`MAX_GROUP_ARNS`].
     pub arns: Vec<String>,
+    /// How many distinct ARNs failed with this reason, present only when that is more than `arns`
+    /// keeps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arn_count: Option<usize>,
+}
+
+impl FailureGroup {
+    /// How many distinct resources failed with this reason (all of them, not only those listed).
+    pub fn total_arns(&self) -> usize {
+        self.arn_count.unwrap_or(self.arns.len())
+    }
+}
+
+/// The most ARNs a failure group lists (a RunTask on a large cluster can name every instance).
+pub const MAX_GROUP_ARNS: usize = 100;
+/// The largest input StartExecution accepts: 256 KiB of UTF-8.
+pub const MAX_EXECUTION_INPUT_BYTES: usize = 262_144;
+
+/// The plan as the JSON text the starter sends to StartExecution; refused with
+/// [`Error::PlanTooLarge`] when it is larger than [`MAX_EXECUTION_INPUT_BYTES`] (StartExecution
+/// would refuse it, and retrying could never help).
+pub fn execution_input(plan: &Plan) -> Result<String, Error> {
+    // Serialising a plan cannot fail (string keys, no non-finite floats); were it to, the text
+    // would not be JSON.
+    let input = serde_json::to_string(plan).map_err(|e| {
+        Error::InvalidJson(format!(
+            "cannot encode the plan: {}",
+            one_line(&e.to_string())
+        ))
+    })?;
+    if input.len() > MAX_EXECUTION_INPUT_BYTES {
+        return Err(Error::PlanTooLarge { bytes: input.len() });
+    }
+    Ok(input)
 }
 
 /// The ECS console link of a task, split around the task id.
@@ -239,34 +280,46 @@ pub fn build_plan(event: &RunTaskEvent, config: &PlanConfig) -> Plan {
 }
 
 fn group_failures(event: &RunTaskEvent, retryable_reasons: &[String]) -> Vec<FailureGroup> {
-    // Distinct reasons in order of appearance, each with its distinct ARNs: linear in the number
-    // of failures (a set of seen (reason, arn) pairs, an index of groups by reason).
+    // Distinct reasons in order of appearance, each with its distinct ARNs (the first
+    // MAX_GROUP_ARNS listed, all counted): linear in the number of failures (a set of seen
+    // (reason, arn) pairs, an index of groups by reason).
     let mut groups: Vec<FailureGroup> = Vec::new();
+    let mut counts: Vec<usize> = Vec::new();
     let mut group_of: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut seen: std::collections::HashSet<(String, String)> = std::collections::HashSet::new();
     for f in event.failures() {
         let reason = f.reason.clone().unwrap_or_default();
-        let arn = f.arn.clone();
-        if let Some(&i) = group_of.get(&reason) {
-            if let Some(arn) = arn {
-                if seen.insert((reason, arn.clone())) {
-                    groups[i].arns.push(arn);
+        let i = match group_of.get(&reason) {
+            Some(&i) => i,
+            None => {
+                group_of.insert(reason.clone(), groups.len());
+                let class = FailureReason::classify(&reason);
+                groups.push(FailureGroup {
+                    retryable: !reason.trim().is_empty()
+                        && is_retryable(&reason, retryable_reasons),
+                    kind: class.kind().to_string(),
+                    summary: class.summary(),
+                    arns: Vec::new(),
+                    arn_count: None,
+                    reason: reason.clone(),
+                });
+                counts.push(0);
+                groups.len() - 1
+            }
+        };
+        if let Some(arn) = &f.arn {
+            if seen.insert((reason, arn.clone())) {
+                counts[i] += 1;
+                if groups[i].arns.len() < MAX_GROUP_ARNS {
+                    groups[i].arns.push(arn.clone());
                 }
             }
-            continue;
         }
-        if let Some(arn) = &arn {
-            seen.insert((reason.clone(), arn.clone()));
+    }
+    for (g, count) in groups.iter_mut().zip(counts) {
+        if count > g.arns.len() {
+            g.arn_count = Some(count);
         }
-        group_of.insert(reason.clone(), groups.len());
-        let class = FailureReason::classify(&reason);
-        groups.push(FailureGroup {
-            retryable: !reason.trim().is_empty() && is_retryable(&reason, retryable_reasons),
-            kind: class.kind().to_string(),
-            summary: class.summary(),
-            arns: arn.into_iter().collect(),
-            reason,
-        });
     }
     groups
 }
@@ -354,6 +407,99 @@ pub(crate) mod tests {
                 "prod",
                 "arn:aws:ecs:us-east-1:123456789012:task/prod/4a7c"
             )
+        );
+    }
+
+    /// `n` failures, the reasons taking turns, every one on its own container instance.
+    fn failures(n: usize, reasons: &[&str]) -> Value {
+        Value::Array(
+            (0..n)
+                .map(|i| {
+                    json!({"arn": format!("arn:aws:ecs:us-east-1:123456789012:container-instance/prod/{i:032x}"),
+                           "reason": reasons[i % reasons.len()],
+                           "detail": format!("instance {i} could not place the task")})
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn what_grows_with_the_event_is_bounded() {
+        let e = event(
+            json!({"cluster": "prod", "taskDefinition": "nightly-batch:12"}),
+            failures(20_000, &["AGENT", "RESOURCE:MEMORY"]),
+            json!([]),
+        );
+        let p = build_plan(&e, &PlanConfig::default());
+        assert!(p.retryable, "{}", p.why);
+        assert_eq!(p.reasons, ["AGENT", "RESOURCE:MEMORY"]);
+        for g in &p.failures {
+            assert_eq!(g.arns.len(), MAX_GROUP_ARNS, "{}", g.reason);
+            assert_eq!(g.arn_count, Some(10_000));
+            assert_eq!(g.total_arns(), 10_000);
+        }
+        let n = &p.notice;
+        assert_eq!(n.failures().len(), MAX_NOTICE_FAILURES);
+        let related = &n.metadata.as_ref().expect("metadata").related_resources;
+        assert_eq!(related.len(), MAX_RELATED_RESOURCES);
+        let description = n.content.description.as_deref().unwrap_or_default();
+        assert!(description.contains("(10000 resources)"), "{description}");
+        let input = execution_input(&p).expect("fits");
+        assert!(
+            input.len() < MAX_EXECUTION_INPUT_BYTES / 2,
+            "{} bytes",
+            input.len()
+        );
+        let v: Value = serde_json::from_str(&input).expect("JSON");
+        assert_eq!(v["failures"][0]["arnCount"], json!(10_000));
+        // the same plan comes back from its input (the state machine's view)
+        assert_eq!(serde_json::from_str::<Plan>(&input).expect("a plan"), p);
+    }
+
+    #[test]
+    fn small_groups_list_every_arn_once_and_no_count() {
+        let arn = "arn:aws:ecs:us-east-1:123456789012:container-instance/prod/i1";
+        let e = event(
+            json!({"taskDefinition": "nightly-batch:12"}),
+            json!([{"arn": arn, "reason": "AGENT"}, {"arn": arn, "reason": "AGENT"},
+                   {"reason": "AGENT"}, {"arn": arn, "reason": "ATTRIBUTE"}]),
+            json!([]),
+        );
+        let p = build_plan(&e, &PlanConfig::default());
+        assert_eq!(p.failures.len(), 2);
+        for g in &p.failures {
+            assert_eq!(g.arns, [arn], "{}", g.reason);
+            assert_eq!(g.arn_count, None);
+        }
+        let v = serde_json::to_value(&p.failures[0]).expect("serialises");
+        assert!(v.get("arnCount").is_none(), "{v}");
+        let limit = failures(MAX_GROUP_ARNS, &["AGENT"]);
+        let p = build_plan(
+            &event(json!({"taskDefinition": "t:1"}), limit, json!([])),
+            &PlanConfig::default(),
+        );
+        assert_eq!(p.failures[0].arns.len(), MAX_GROUP_ARNS);
+        assert_eq!(p.failures[0].arn_count, None);
+    }
+
+    #[test]
+    fn a_plan_larger_than_start_execution_takes_is_refused() {
+        let mut p = build_plan(
+            &event(json!({"taskDefinition": "t:1"}), agent(), json!([])),
+            &PlanConfig::default(),
+        );
+        assert!(execution_input(&p).is_ok());
+        p.why = "x".repeat(MAX_EXECUTION_INPUT_BYTES);
+        let err = execution_input(&p).expect_err("too large");
+        assert_eq!(err.error_type(), "EcsRerun.PlanTooLarge");
+        let Error::PlanTooLarge { bytes } = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(bytes, serde_json::to_string(&p).expect("JSON").len());
+        let msg = err.to_string();
+        assert!(
+            msg.contains(&bytes.to_string()) && msg.contains("262144") && !msg.contains('\n'),
+            "{msg}"
         );
     }
 }

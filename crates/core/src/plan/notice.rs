@@ -11,6 +11,13 @@ use crate::plan::ids::MARKER_PREFIX;
 use crate::reason::FailureReason;
 use crate::text::{plural, upper_first};
 
+/// The most failures the first notice carries in `additionalContext.failures` (its description
+/// counts them all).
+pub const MAX_NOTICE_FAILURES: usize = 100;
+/// The most entries of the first notice's `metadata.relatedResources` (the cluster and the task
+/// definition first).
+pub const MAX_RELATED_RESOURCES: usize = 100;
+
 /// Builds the first notice for a plan: `launch-failed` when retryable, else `not-retryable`.
 /// `failures` and `started_task_arns` are the original call's (the plan keeps them grouped).
 pub fn first_notice(
@@ -56,7 +63,7 @@ pub fn first_notice(
             },
             g.summary,
             plural(
-                u32::try_from(g.arns.len()).unwrap_or(u32::MAX),
+                u32::try_from(g.total_arns()).unwrap_or(u32::MAX),
                 "resource",
                 "resources"
             )
@@ -137,6 +144,9 @@ pub fn first_notice(
         .flat_map(|g| g.arns.iter())
         .chain(started_task_arns)
     {
+        if related.len() >= MAX_RELATED_RESOURCES {
+            break;
+        }
         if seen.insert(arn.as_str()) {
             related.push(arn.clone());
         }
@@ -144,6 +154,7 @@ pub fn first_notice(
 
     let notice_failures: Vec<NoticeFailure> = failures
         .iter()
+        .take(MAX_NOTICE_FAILURES)
         .map(|f| NoticeFailure {
             arn: f.arn.clone(),
             reason: f.reason.clone(),
