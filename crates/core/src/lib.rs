@@ -2,10 +2,13 @@
 //!
 //! - [`event`]: the EventBridge "AWS API Call via CloudTrail" RunTask event, typed and tolerant.
 //! - [`reason`]: every ECS RunTask failure reason, classified from one table.
-//! - [`plan`]: the re-run plan (the state machine's input), built from an event and [`plan::PlanConfig`].
-//! - [`notification`]: the SNS message contract (Amazon Q Developer custom-notification schema).
+//! - [`plan`]: the re-run plan (the state machine's input), built from an event and [`plan::PlanConfig`]
+//!   (one file per job: configuration, decision, identifiers, request, first notice).
+//! - [`notification`]: the SNS message contract (Amazon Q Developer custom-notification schema); a
+//!   leaf: it knows no plan and no Slack.
 //! - [`slack`]: Slack Block Kit rendering of notifications (and of anything else, as escaped text).
 //! - [`links`]: partition-aware AWS console links.
+//! - `text`: the wording helpers the others share (plural, join_and, upper_first, one_line).
 //!
 //! The shapes are specified in `docs/CONTRACT.md`.
 

@@ -5,7 +5,8 @@
 //! - `decide`: re-run or not, and why (the loop guards included);
 //! - [`ids`]: task family, cluster name, marker, execution name and ARN, client tokens;
 //! - [`request`]: the re-run's RunTask request (PascalCase keys);
-//! - [`notice`]: the first notification.
+//! - [`notice`]: the first notification;
+//! - [`outcome`]: the outcome notifications' templates.
 //!
 //! Bounded: what grows with the event is capped ([`MAX_GROUP_ARNS`],
 //! [`notice::MAX_NOTICE_FAILURES`], [`notice::MAX_RELATED_RESOURCES`]), and [`execution_input`]

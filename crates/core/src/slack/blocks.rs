@@ -1,5 +1,6 @@
 //! The Block Kit blocks we send, typed, with Slack's limits and the builders that respect them:
-//! every text is cut to its limit ([`super::escape::fit`]), lists and blocks are capped.
+//! every text is cut to its limit (visibly, see [`super::escape::truncate`]), lists and blocks are
+//! capped.
 
 use serde::Serialize;
 
@@ -25,6 +26,10 @@ pub const MAX_TEXT: usize = 3000;
 const MAX_BUTTONS: usize = 25;
 /// Max characters of one line in a list (a failure, a task).
 const MAX_LINE: usize = 600;
+/// Max characters of a button's URL (Slack rejects longer ones).
+pub const MAX_URL: usize = 3000;
+/// Max characters of a link's label.
+const MAX_LINK_LABEL: usize = 100;
 
 /// A Slack incoming-webhook payload.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -153,11 +158,13 @@ pub(crate) fn context(items: Vec<String>) -> Block {
     }
 }
 
-/// Link buttons `(label, url)`, labels cut to [`MAX_BUTTON_TEXT`].
+/// Link buttons `(label, url)`, labels cut to [`MAX_BUTTON_TEXT`]; a button whose URL is longer
+/// than [`MAX_URL`] (built from outsized data) is left out rather than cut into a broken link.
 pub(crate) fn buttons(items: Vec<(&str, String)>) -> Block {
     Block::Actions {
         elements: items
             .into_iter()
+            .filter(|(_, url)| url.chars().count() <= MAX_URL)
             .take(MAX_BUTTONS)
             .enumerate()
             .map(|(i, (label, url))| Button {
@@ -169,6 +176,17 @@ pub(crate) fn buttons(items: Vec<(&str, String)>) -> Block {
                 url,
             })
             .collect(),
+    }
+}
+
+/// `<url|label>` (mrkdwn; `label` already escaped, cut to a short label), or the label alone when
+/// the link would not fit a list line: a link is never cut in the middle.
+pub(crate) fn link(url: &str, label: &str) -> String {
+    let label = truncate(label, MAX_LINK_LABEL);
+    if url.chars().count() + label.chars().count() + 8 > MAX_LINE {
+        label
+    } else {
+        format!("<{url}|{label}>")
     }
 }
 
@@ -266,6 +284,29 @@ mod tests {
         assert!(
             text.ends_with(&format!("{TRUNCATED} {} more", 100 - shown)),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn outsized_links_are_left_out_whole() {
+        let long = format!("https://example.com/{}", "x".repeat(MAX_URL));
+        let Block::Actions { elements } = buttons(vec![
+            ("ok", "https://example.com/a".into()),
+            ("long", long.clone()),
+        ]) else {
+            panic!("actions")
+        };
+        assert_eq!(elements.len(), 1, "the over-long button is dropped");
+        assert_eq!(
+            link("https://example.com/a", "a"),
+            "<https://example.com/a|a>"
+        );
+        assert_eq!(link(&long, "label"), "label", "never a cut link");
+        assert!(
+            link("https://example.com/a", &"y".repeat(500))
+                .chars()
+                .count()
+                < MAX_LINE
         );
     }
 }

@@ -5,7 +5,7 @@
 //! - anything else → the text, escaped, in a section (`generic`).
 //!
 //! Every piece of data is escaped (`&`, `<`, `>`), so nothing in an event can ping a channel or
-//! forge a link ([`escape`]), and every text respects Slack's limits, truncated visibly
+//! forge a link ([`escape()`]), and every text respects Slack's limits, truncated visibly
 //! ("…(truncated)", [`blocks`]).
 
 pub mod blocks;
