@@ -16,9 +16,6 @@ pub enum Error {
     /// never succeed), or the plan configuration is out of range.
     #[error(transparent)]
     Core(#[from] ecs_rerun_core::Error),
-    /// The plan could not be encoded as JSON (a bug, not an input problem).
-    #[error("cannot encode the plan as JSON: {0}")]
-    PlanEncoding(String),
     /// Step Functions throttled `StartExecution`; SQS redelivers the record later.
     #[error("StartExecution throttled ({code}): {message}")]
     Throttled {
@@ -52,7 +49,6 @@ impl Error {
             Error::Shell(Shell::OutOfTime { .. }) => "EcsRerunStarter.OutOfTime",
             Error::EmptyBody => "EcsRerunStarter.EmptyBody",
             Error::Core(e) => e.error_type(),
-            Error::PlanEncoding(_) => "EcsRerunStarter.PlanEncoding",
             Error::Throttled { .. } => "EcsRerunStarter.Throttled",
             Error::StartExecutionRejected { .. } => "EcsRerunStarter.StartExecutionRejected",
             Error::StartExecutionUnavailable(_) => "EcsRerunStarter.StartExecutionUnavailable",
@@ -110,11 +106,6 @@ mod tests {
                 )),
                 "EcsRerun.NotRunTask",
                 "not a CloudTrail RunTask event: eventName is StopTask",
-            ),
-            (
-                Error::PlanEncoding("x".into()),
-                "EcsRerunStarter.PlanEncoding",
-                "cannot encode the plan as JSON: x",
             ),
             (
                 Error::Throttled {

@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use ecs_rerun_core::event::RunTaskEvent;
-use ecs_rerun_core::plan::build_plan;
+use ecs_rerun_core::plan::{build_plan, execution_input};
 use ecs_rerun_lambda::{Record, RecordHandler};
 use tracing::{debug, info};
 
@@ -49,7 +49,8 @@ impl<E: Executions> RecordHandler for Handler<E> {
         debug!(message_id = %message_id, body = %body, "record received");
         let event = RunTaskEvent::from_json(body)?;
         let plan = build_plan(&event, &self.config.plan);
-        let input = serde_json::to_string(&plan).map_err(|e| Error::PlanEncoding(e.to_string()))?;
+        // a plan over StartExecution's input limit is EcsRerun.PlanTooLarge: never retryable
+        let input = execution_input(&plan)?;
         let outcome = self
             .executions
             .start(&self.config.state_machine_arn, &plan.execution_name, &input)

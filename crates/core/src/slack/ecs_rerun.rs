@@ -4,7 +4,7 @@
 //! [`LOOKS`] per kind: a new kind is one row here.
 
 use super::blocks::{
-    SlackMessage, buttons, context, fields, finish, header, list_section, section,
+    SlackMessage, buttons, context, fields, finish, header, link, list_section, section,
 };
 use super::escape::escape;
 use super::generic::next_steps;
@@ -174,9 +174,11 @@ pub(crate) fn render(look: &Look, n: &Notification) -> SlackMessage {
             .iter()
             .map(|arn| {
                 format!(
-                    "• <{}|{}>",
-                    links::task_url(region, cluster_name, arn),
-                    escape(task_id(arn))
+                    "• {}",
+                    link(
+                        &links::task_url(region, cluster_name, arn),
+                        &escape(task_id(arn))
+                    )
                 )
             })
             .collect();
