@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::Error;
-use crate::text::one_line;
+use crate::text::{json_type, one_line};
 
 /// EventBridge `detail-type` of CloudTrail API-call events.
 pub const DETAIL_TYPE: &str = "AWS API Call via CloudTrail";
@@ -282,7 +282,7 @@ impl RunTaskEvent {
         let Some(obj) = v.as_object() else {
             return Err(Error::NotAnEventBridgeEvent(format!(
                 "expected a JSON object, got {}",
-                type_name(&v)
+                json_type(&v)
             )));
         };
         let detail = match obj.get("detail") {
@@ -290,7 +290,7 @@ impl RunTaskEvent {
             Some(other) => {
                 return Err(Error::NotAnEventBridgeEvent(format!(
                     "detail is {}, expected an object",
-                    type_name(other)
+                    json_type(other)
                 )));
             }
             None => return Err(Error::NotAnEventBridgeEvent("no detail object".into())),
@@ -440,18 +440,7 @@ impl RunTaskEvent {
 fn invalid(path: &str, want: &str, got: &Value) -> Error {
     Error::InvalidField {
         path: path.into(),
-        problem: format!("expected {want}, got {}", type_name(got)),
-    }
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+        problem: format!("expected {want}, got {}", json_type(got)),
     }
 }
 

@@ -8,7 +8,7 @@
 //!   leaf: it knows no plan and no Slack.
 //! - [`slack`]: Slack Block Kit rendering of notifications (and of anything else, as escaped text).
 //! - [`links`]: partition-aware AWS console links.
-//! - `text`: the wording helpers the others share (plural, join_and, upper_first, one_line).
+//! - [`text`]: the wording helpers the others share (plural, join_and, upper_first, one_line, json_type).
 //!
 //! The shapes are specified in `docs/CONTRACT.md`.
 
@@ -19,6 +19,6 @@ pub mod notification;
 pub mod plan;
 pub mod reason;
 pub mod slack;
-pub(crate) mod text;
+pub mod text;
 
 pub use error::Error;

@@ -2,6 +2,8 @@
 
 use std::fmt::Display;
 
+use serde_json::Value;
+
 /// `1 task`, `2 tasks`: the count and the word that agrees with it.
 pub fn plural<N>(n: N, one: &str, many: &str) -> String
 where
@@ -36,6 +38,18 @@ pub fn upper_first(s: &str) -> String {
 /// Keeps a message on one line (serde_json errors are one line already; this guards the rest).
 pub fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A JSON value's type in words, for "expected …, got …" messages: `null`, `a string`, ….
+pub fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use aws_sdk_sfn::types::{InspectionLevel, MockInput, TestExecutionStatus};
 use ecs_rerun_core::event::RunTaskEvent;
 use ecs_rerun_core::plan::{OtherStateMachines, Plan, PlanConfig, build_plan};
+use ecs_rerun_core::text::json_type;
 use serde_json::{Map, Value, json};
 
 use super::aws::describe;
@@ -146,7 +147,7 @@ pub fn differing_keys(expected: &Value, sent: &Value) -> Vec<String> {
         return if expected == sent {
             Vec::new()
         } else {
-            vec![format!("the whole request (sent {})", kind(sent))]
+            vec![format!("the whole request (sent {})", json_type(sent))]
         };
     };
     let mut out = Vec::new();
@@ -164,17 +165,6 @@ pub fn differing_keys(expected: &Value, sent: &Value) -> Vec<String> {
     );
     out.sort();
     out
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// Runs the check for the event `event` (named `event_name` in the detail).
