@@ -69,3 +69,4 @@ class Env:
     asl: dict[str, Any] = field(default_factory=dict)
     starter_dlq_url: str | None = None
     mock_source: dict[str, Any] = field(default_factory=dict)
+    operator_queue: str | None = None  # the inbox subscribed to the operator topic (alarm_run.py)

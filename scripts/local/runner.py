@@ -20,6 +20,7 @@ import sys
 import time
 from typing import Any
 
+import alarm_run
 import sink as sinkmod
 import stack as stackmod
 from common import BINS, CLOCK, ROOT, Env, say
@@ -101,7 +102,11 @@ def deploy(
     LocalStack endpoint, fake credentials) and read what the scenarios need: the state machine,
     the rule and its bus, the queues and their DLQs. Return the pipeline and the poller's mappings."""
     region = clients.region
-    params = {k: str(v).replace("{SLACK_SINK_URL}", sink.url()) for k, v in spec["stackParameters"].items()}
+    operator_topic, operator_queue = alarm_run.operator_topic(args.endpoint, region)
+    params = {
+        k: str(v).replace("{SLACK_SINK_URL}", sink.url()).replace("{OPERATOR_TOPIC_ARN}", operator_topic)
+        for k, v in spec["stackParameters"].items()
+    }
     d = stackmod.deploy(
         clients,
         args.template,
@@ -195,6 +200,7 @@ def deploy(
         rule_pattern=rule["EventPattern"],
         base_env=base_env,
         starter_dlq_url=starter_dlq_url,
+        operator_queue=operator_queue,
     )
     with open(args.asl) as f:
         e.asl = json.load(f)

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from alarm_run import run_alarm_scenario
 from checks import (
     check_attempts,
     check_failure,
@@ -69,6 +70,10 @@ def run_scenario(e: Env, sc: dict[str, Any]) -> Result:
             )
         install_mocks(e, name)
         e.sink.reset()
+        if "alarms" in sc:
+            run_alarm_scenario(e, sc)
+            res.ok = True
+            return res
         sk = sc.get("sink") or {}
         if "failNext" in sk:
             e.sink.fail_next(int(sk["failNext"]), int(sk.get("status", 500)))

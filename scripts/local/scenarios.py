@@ -14,8 +14,9 @@ from common import ROOT, Env, Fail, check
 
 SCENARIO_KEYS = {
     "name", "description", "event", "expect", "deliveries", "deliveryGapSeconds", "sink", "starter",
-    "timeoutSeconds", "graceSeconds", "quietSeconds", "settleSeconds",
+    "timeoutSeconds", "graceSeconds", "quietSeconds", "settleSeconds", "alarms",
 }
+ALARMS_KEYS = {"atLeast", "slackPathAlarms", "quietSeconds"}
 EVENT_KEYS = {"fixture", "fallback", "set", "remove"}
 EXPECT_KEYS = {
     "delivered", "executions", "status", "endState", "rerunCalls", "count", "notifications", "slack",
@@ -37,6 +38,7 @@ def scenario_problems(spec: dict[str, Any]) -> list[str]:
             ("", sc, SCENARIO_KEYS),
             ("event.", sc.get("event") or {}, EVENT_KEYS),
             ("expect.", sc.get("expect") or {}, EXPECT_KEYS),
+            ("alarms.", sc.get("alarms") or {}, ALARMS_KEYS),
         ):
             out += [f"scenario {name}: unknown key {where}{k}" for k in sorted(set(got) - allowed)]
         variant = sc.get("starter")
