@@ -1,5 +1,5 @@
 //! Checks of the packaging arguments: regions, bucket names, key prefixes, stack names, `--param`
-//! pairs and template URLs. Each names the argument and the problem in an [`Error::Invalid`].
+//! pairs, template URLs, and `--param`s a quick-create link cannot carry (`NoEcho`). Each names the argument and the problem in an [`Error::Invalid`].
 //! Pure: no network, no environment.
 
 use crate::Error;
@@ -151,6 +151,114 @@ pub fn validate_template_url(url: &str) -> Result<(), Error> {
     }
 }
 
+/// The names of the template's `NoEcho` parameters, in template order. Reads a JSON template
+/// (`{…}`) with serde_json and a YAML one textually, in the block style every hand-written
+/// template uses (`Parameters:` at column 0, one parameter per key, `NoEcho: true` one level
+/// deeper); a flow-style parameter (`Name: {Type: String, NoEcho: true}`) is read too.
+pub fn no_echo_parameters(template: &str) -> Vec<String> {
+    if template.trim_start().starts_with('{') {
+        if let Ok(serde_json::Value::Object(doc)) = serde_json::from_str(template) {
+            return doc
+                .get("Parameters")
+                .and_then(|p| p.as_object())
+                .map(|params| {
+                    params
+                        .iter()
+                        .filter(
+                            |(_, p)| matches!(p.get("NoEcho"), Some(v) if v == true || v == "true"),
+                        )
+                        .map(|(name, _)| name.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+        }
+    }
+    let lines: Vec<&str> = template.lines().collect();
+    let content = |l: &str| {
+        let t = l.trim();
+        !t.is_empty() && !t.starts_with('#')
+    };
+    let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
+    let Some(section) = lines
+        .iter()
+        .position(|l| indent(l) == 0 && yaml_key(l).as_deref() == Some("Parameters"))
+    else {
+        return Vec::new();
+    };
+    let end = (section + 1..lines.len())
+        .find(|&i| content(lines[i]) && indent(lines[i]) == 0)
+        .unwrap_or(lines.len());
+    let Some(child) = (section + 1..end)
+        .find(|&i| content(lines[i]))
+        .map(|i| indent(lines[i]))
+    else {
+        return Vec::new();
+    };
+    let mut names = Vec::new();
+    let mut current: Option<String> = None;
+    for line in &lines[section + 1..end] {
+        if !content(line) {
+            continue;
+        }
+        let depth = indent(line);
+        if depth == child {
+            current = yaml_key(line);
+            // flow style: `Name: {Type: String, NoEcho: true}`
+            if let (Some(name), Some((_, rest))) = (&current, line.split_once(": {")) {
+                if rest.split([',', '}']).any(|kv| {
+                    kv.split_once(':')
+                        .is_some_and(|(k, v)| k.trim() == "NoEcho" && is_true(v))
+                }) {
+                    names.push(name.clone());
+                }
+            }
+        } else if depth > child {
+            if let (Some(name), Some((key, value))) = (&current, line.trim().split_once(':')) {
+                if key.trim_matches(['"', '\'']) == "NoEcho"
+                    && is_true(value)
+                    && !names.contains(name)
+                {
+                    names.push(name.clone());
+                }
+            }
+        }
+    }
+    names
+}
+
+/// A YAML `true`, quoted or not, with any trailing comment.
+fn is_true(value: &str) -> bool {
+    let v = value.split(" #").next().unwrap_or("").trim();
+    matches!(v.trim_matches(['"', '\'']), "true" | "True" | "TRUE")
+}
+
+/// The mapping key of a `key: …` line, quotes removed.
+fn yaml_key(line: &str) -> Option<String> {
+    let t = line.trim();
+    let bytes = t.as_bytes();
+    (0..bytes.len()).find_map(|i| {
+        (bytes[i] == b':' && (i + 1 == bytes.len() || bytes[i + 1] == b' '))
+            .then(|| t[..i].trim_matches(['"', '\'']).to_string())
+    })
+}
+
+/// Refuses a `--param` naming one of the template's `NoEcho` parameters: CloudFormation ignores
+/// NoEcho parameters in a quick-create link (its quick-create documentation says so), so the
+/// stack would be created without the value, and the value would sit in shell and browser history.
+pub fn refuse_no_echo(
+    params: &[(String, String)],
+    no_echo: &[String],
+    stack_name: &str,
+) -> Result<(), Error> {
+    match params.iter().find(|(name, _)| no_echo.contains(name)) {
+        Some((name, _)) => Err(Error::NoEchoParameter {
+            name: name.clone(),
+            stack_name: stack_name.to_string(),
+        }),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,5 +356,65 @@ mod tests {
         for bad in ["", "s3://b/t.yaml", "https://", "https:///x", "https://a b"] {
             assert!(validate_template_url(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_templates_no_echo_parameters() {
+        let template = include_str!("../../../cloudformation/template.yaml");
+        let names = no_echo_parameters(template);
+        assert!(names.contains(&"SlackWebhookUrl".to_string()), "{names:?}");
+        assert!(
+            !names.contains(&"SlackWebhookSecret".to_string()),
+            "{names:?}"
+        );
+    }
+
+    #[test]
+    fn no_echo_in_yaml_json_and_flow_style() {
+        let yaml = "Description: x\nParameters:\n  Token:\n    Type: String\n    NoEcho: true # secret\n  Plain:\n    Type: String\n    NoEcho: false\n  Quoted:\n    NoEcho: \"true\"\n  Flow: {Type: String, NoEcho: true}\nResources:\n  Q:\n    Properties:\n      NoEcho: true\n";
+        assert_eq!(no_echo_parameters(yaml), ["Token", "Quoted", "Flow"]);
+        let json = r#"{"Parameters": {"A": {"Type": "String", "NoEcho": true}, "B": {"Type": "String"}, "C": {"NoEcho": "true"}}}"#;
+        assert_eq!(no_echo_parameters(json), ["A", "C"]);
+        assert!(no_echo_parameters("Resources: {}\n").is_empty());
+        assert!(no_echo_parameters("").is_empty());
+    }
+
+    #[test]
+    fn a_no_echo_param_is_refused_with_how_to_set_it() {
+        let no_echo = vec!["SlackWebhookUrl".to_string(), "Token".to_string()];
+        let ok = vec![("MaxAttempts".to_string(), "3".to_string())];
+        assert!(refuse_no_echo(&ok, &no_echo, "ecs-rerun").is_ok());
+        let url = "https://hooks.slack.com/services/T000/B000/XXXX";
+        let bad = vec![
+            ("MaxAttempts".to_string(), "3".to_string()),
+            ("SlackWebhookUrl".to_string(), url.to_string()),
+        ];
+        let err = refuse_no_echo(&bad, &no_echo, "rerun").expect_err("refused");
+        assert_eq!(err.error_type(), "EcsRerun.NoEchoParameter");
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("SlackWebhookUrl is NoEcho: a quick-create link cannot carry it"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("SlackWebhookSecret=<secret name or ARN>"),
+            "{msg}"
+        );
+        assert!(msg.contains("update-stack --stack-name rerun"), "{msg}");
+        assert!(
+            msg.contains("ParameterKey=SlackWebhookUrl,ParameterValue=<value>"),
+            "{msg}"
+        );
+        assert!(!msg.contains(url) && !msg.contains('\n'), "{msg}");
+        let other = vec![("Token".to_string(), "s3cr3t".to_string())];
+        let msg = refuse_no_echo(&other, &no_echo, "rerun")
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            msg.starts_with("Token is NoEcho")
+                && !msg.contains("SlackWebhookSecret")
+                && !msg.contains("s3cr3t"),
+            "{msg}"
+        );
     }
 }

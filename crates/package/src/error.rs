@@ -46,6 +46,17 @@ pub enum Error {
         /// What is wrong.
         problem: String,
     },
+    /// A `--param` names a `NoEcho` parameter, which CloudFormation ignores in a quick-create link.
+    #[error(
+        "{name} is NoEcho: a quick-create link cannot carry it (CloudFormation ignores NoEcho parameters in links); {}",
+        no_echo_hint(name, stack_name)
+    )]
+    NoEchoParameter {
+        /// The parameter.
+        name: String,
+        /// The stack the link is for (named in the hint).
+        stack_name: String,
+    },
     /// An S3 upload failed (the SDK's message, one line).
     #[error("uploading s3://{bucket}/{key} failed: {message}")]
     Upload {
@@ -68,7 +79,23 @@ impl Error {
             Error::Invalid { .. } => "EcsRerun.InvalidArgument",
             Error::NoRegion => "EcsRerun.NoRegion",
             Error::Template { .. } => "EcsRerun.Template",
+            Error::NoEchoParameter { .. } => "EcsRerun.NoEchoParameter",
             Error::Upload { .. } => "EcsRerun.Upload",
         }
+    }
+}
+
+/// How to set a NoEcho parameter instead: on the stack once it exists (or, for the webhook, through
+/// Secrets Manager, which keeps the URL out of the stack altogether).
+fn no_echo_hint(name: &str, stack_name: &str) -> String {
+    let update = format!(
+        "after creating the stack set it with `aws cloudformation update-stack --stack-name {stack_name} --use-previous-template --capabilities CAPABILITY_IAM --parameters ParameterKey={name},ParameterValue=<value>` (plus ParameterKey=<each other>,UsePreviousValue=true)"
+    );
+    if name == "SlackWebhookUrl" {
+        format!(
+            "store the URL in Secrets Manager and pass --param SlackWebhookSecret=<secret name or ARN>, or {update}"
+        )
+    } else {
+        update
     }
 }

@@ -4,7 +4,7 @@
 //!
 //! - [`links`]: quick-create links and S3 object URLs (pure).
 //! - [`args`]: checks of the arguments: region, bucket, key prefix, stack name, `--param`,
-//!   template URL (pure).
+//!   template URL, the template's `NoEcho` parameters that a link cannot carry (pure).
 //! - [`template`]: sets the template's `ArtifactBucket` / `ArtifactPrefix` defaults, textually.
 //! - [`publish`]: the upload (aws-config + aws-sdk-s3, honouring the usual AWS environment).
 //!
@@ -23,8 +23,8 @@ pub mod publish;
 pub mod template;
 
 pub use args::{
-    normalize_prefix, parse_param, validate_bucket, validate_region, validate_stack_name,
-    validate_template_url,
+    no_echo_parameters, normalize_prefix, parse_param, refuse_no_echo, validate_bucket,
+    validate_region, validate_stack_name, validate_template_url,
 };
 pub use error::Error;
 pub use links::{quick_create_url, region_of_s3_url, s3_object_url};
