@@ -3,6 +3,7 @@
 //! Each subcommand lives in its own module with an `Args` struct and a `run` function; adding one
 //! is a new module, a variant in [`Command`] and an arm in [`Command::run`].
 
+mod audit;
 mod common;
 mod doctor;
 mod package;
@@ -37,6 +38,8 @@ enum Command {
     /// Check that a deployed stack can really do its job (trail, rule, dead-letter queues,
     /// definition, the re-run request through Step Functions' TestState).
     Doctor(doctor::Args),
+    /// For every run each ECS schedule should have made in a window, say what happened.
+    Audit(audit::Args),
 }
 
 impl Command {
@@ -47,6 +50,7 @@ impl Command {
             Command::Package(args) => package::run(args),
             Command::QuickCreateUrl(args) => quick_create::run(args),
             Command::Doctor(args) => doctor::run(args),
+            Command::Audit(args) => audit::run(args),
         }
     }
 }
