@@ -15,6 +15,14 @@ The test-side transformation (the production template carries no test-only knobs
    DLQs, policies, topic, subscription, state machine (its ASL loaded from S3 via
    DefinitionS3Location exactly as in production) and its role are deployed as written.
 
+4. ``AWS::CloudWatch::Alarm`` resources whose metric names a dropped resource (the Lambda
+   functions' Errors/Throttles alarms) are dropped with it; every other alarm is deployed.
+5. ``Transform: AWS::LanguageExtensions`` (used only for the dead-letter queues' conditional
+   ``DeletionPolicy``/``UpdateReplacePolicy``) is applied here: those ``!If`` attributes are resolved
+   against the stack parameters, and the transform is removed. The ``Rules`` section is evaluated
+   here too (``check_rules``: a failed assertion stops the deploy with its AssertDescription, as
+   CloudFormation would) and removed before the template is sent.
+
 What the dropped resources said is not lost: each event source mapping becomes a poller mapping
 (queue, function, BatchSize, FunctionResponseTypes) and each function's Environment.Variables are
 resolved (Ref/GetAtt/Sub/If/Join against the deployed stack) into the environment `cargo lambda
@@ -86,6 +94,7 @@ for _tag in (
     "Condition",
     "Length",
     "ToJsonString",
+    "Contains",
 ):
     _CfnLoader.add_constructor(f"!{_tag}", _construct(_tag))
 
@@ -165,6 +174,11 @@ def transform(
         for lid in dropped:
             referenced_by_dropped |= _resource_refs(res[lid])
         newly = {lid for lid in kept if lid in referenced_by_dropped and lid not in referenced_by_kept}
+        newly |= {
+            lid
+            for lid, r in kept.items()
+            if r.get("Type") == "AWS::CloudWatch::Alarm" and _resource_refs(r) & set(dropped)
+        }
         if not newly:
             break
         for lid in newly:
@@ -318,3 +332,58 @@ def resolve_env(resolver: Resolver, fn: dict[str, Any]) -> dict[str, str]:
                 continue
             out[k] = v if isinstance(v, str) else json.dumps(v) if isinstance(v, (dict, list)) else str(v)
     return out
+
+
+LANGUAGE_EXTENSIONS = "AWS::LanguageExtensions"
+
+
+def apply_language_extensions(tpl: dict[str, Any], resolver: "Resolver") -> list[str]:
+    """Resolve the ``!If`` DeletionPolicy/UpdateReplacePolicy attributes and drop the transform
+    (in place). Returns one line per resolved attribute. Any other use of the transform is refused."""
+    transform = tpl.get("Transform")
+    names = transform if isinstance(transform, list) else [transform] if transform else []
+    if not names:
+        return []
+    if names != [LANGUAGE_EXTENSIONS]:
+        raise SystemExit(f"error: template transforms {names}: only {LANGUAGE_EXTENSIONS} is applied locally")
+    lines = []
+    for lid, r in (tpl.get("Resources") or {}).items():
+        for attr in ("DeletionPolicy", "UpdateReplacePolicy"):
+            v = r.get(attr)
+            if isinstance(v, dict):
+                r[attr] = resolver.eval(v)
+                lines.append(f"{lid}.{attr} = {r[attr]}")
+    del tpl["Transform"]
+    return lines
+
+
+def _rule_eval(node: Any, resolver: "Resolver") -> Any:
+    if isinstance(node, dict) and len(node) == 1:
+        ((k, v),) = node.items()
+        if k == "Fn::Contains":
+            items, x = v
+            return str(_rule_eval(x, resolver)) in [str(_rule_eval(i, resolver)) for i in items]
+        if k == "Fn::Equals":
+            a, b = v
+            return str(_rule_eval(a, resolver)) == str(_rule_eval(b, resolver))
+        if k == "Fn::Not":
+            return not _rule_eval(v[0], resolver)
+        if k == "Fn::And":
+            return all(_rule_eval(x, resolver) for x in v)
+        if k == "Fn::Or":
+            return any(_rule_eval(x, resolver) for x in v)
+    return resolver.eval(node)
+
+
+def check_rules(tpl: dict[str, Any], resolver: "Resolver") -> list[str]:
+    """Evaluate the template's Rules as CloudFormation does before creating anything; return the
+    AssertDescription of every failed assertion (empty = the parameters pass)."""
+    failed = []
+    for name, rule in (tpl.get("Rules") or {}).items():
+        cond = rule.get("RuleCondition")
+        if cond is not None and not _rule_eval(cond, resolver):
+            continue
+        for a in rule.get("Assertions") or []:
+            if not _rule_eval(a["Assert"], resolver):
+                failed.append(f"{name}: {a.get('AssertDescription', '(no description)')}")
+    return failed

@@ -106,8 +106,16 @@ def deploy(
         "AWS::URLSuffix": "amazonaws.com",
     }
 
-    # Upload the ASL where the template's DefinitionS3Location says it is.
+    # What CloudFormation does before it creates anything: the Rules, then the transform.
     pre = cfn.Resolver(tpl, params, {}, {}, dict(pseudo))
+    failed = cfn.check_rules(tpl, pre)
+    if failed:
+        raise SystemExit("error: template rules refuse the parameters:\n  " + "\n  ".join(failed))
+    out_tpl.pop("Rules", None)
+    for line in cfn.apply_language_extensions(out_tpl, pre):
+        log(f"  {line} (AWS::LanguageExtensions, applied here)")
+
+    # Upload the ASL where the template's DefinitionS3Location says it is.
     uploaded = False
     for lid, r in (out_tpl.get("Resources") or {}).items():
         if r.get("Type") != "AWS::StepFunctions::StateMachine":

@@ -70,7 +70,28 @@ fn readme_rows() -> Vec<Row> {
         .collect()
 }
 
-/// Parameter name → "`ENV_VAR` (function)" for every Lambda environment variable set by `!Ref`.
+/// The parameter a variable's value names: `!Ref P`, or `!If [Cond, !Ref P, !Ref AWS::NoValue]`
+/// (a variable set only when its parameter is).
+fn parameter_of(value: &serde_yaml_ng::Value) -> Option<&str> {
+    if let Some(target) = common::ref_target(value) {
+        return Some(target);
+    }
+    match value {
+        serde_yaml_ng::Value::Tagged(tagged) if tagged.tag == "If" => {
+            let branches = tagged.value.as_sequence()?;
+            let [_, set, unset] = branches.as_slice() else {
+                return None;
+            };
+            (common::ref_target(unset) == Some("AWS::NoValue"))
+                .then(|| common::ref_target(set))
+                .flatten()
+        }
+        _ => None,
+    }
+}
+
+/// Parameter name → "`ENV_VAR` (function)" for every Lambda environment variable set from a
+/// parameter (`!Ref`, or `!If` on the parameter being set).
 fn env_by_parameter(template: &serde_yaml_ng::Value) -> BTreeMap<String, String> {
     let mut map = BTreeMap::new();
     for (id, resource) in common::resources(template) {
@@ -80,7 +101,7 @@ fn env_by_parameter(template: &serde_yaml_ng::Value) -> BTreeMap<String, String>
         let function = id.strip_suffix("Function").unwrap_or(&id).to_lowercase();
         let variables = &resource["Properties"]["Environment"]["Variables"];
         for (var, value) in variables.as_mapping().into_iter().flatten() {
-            if let (Some(var), Some(param)) = (var.as_str(), common::ref_target(value)) {
+            if let (Some(var), Some(param)) = (var.as_str(), parameter_of(value)) {
                 let previous = map.insert(param.to_owned(), format!("`{var}` ({function})"));
                 assert!(previous.is_none(), "{param} sets more than one variable");
             }
@@ -139,6 +160,7 @@ fn every_contract_variable_is_set_from_a_parameter() {
         "BACKOFF_RATE",
         "TARGET_CLUSTERS",
         "SLACK_WEBHOOK_URL",
+        "SLACK_WEBHOOK_SECRET_ARN",
     ] {
         assert!(vars.contains(&var), "{var} is not set from a parameter");
     }

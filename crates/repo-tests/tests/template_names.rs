@@ -31,6 +31,11 @@ fn no_resource_has_a_fixed_name() {
     // not a name; anything else is: a literal, a !Sub, a parameter.
     let refers_to_resource =
         |value: &Value| common::ref_target(value).is_some_and(|target| ids.contains(&target));
+    // A name built from the stack id (its UUID) differs for every stack, even a re-created one
+    // (the state machine's log group must have a name, under /aws/vendedlogs/states/).
+    let unique_per_stack = |value: &Value| {
+        serde_yaml_ng::to_string(value).is_ok_and(|text| text.contains("AWS::StackId"))
+    };
     let mut fixed = Vec::new();
     for (id, resource) in &resources {
         let kind = resource["Type"].as_str().unwrap_or_default();
@@ -40,7 +45,7 @@ fn no_resource_has_a_fixed_name() {
         for (for_type, property) in NAME_PROPERTIES {
             let applies = *for_type == "*" || *for_type == kind;
             if let Some(value) = props.get(*property).filter(|_| applies) {
-                if !refers_to_resource(value) {
+                if !refers_to_resource(value) && !unique_per_stack(value) {
                     fixed.push(format!("{id} ({kind}).{property}"));
                 }
             }
