@@ -24,7 +24,8 @@ pub struct Args {
     /// Stack name in the quick-create link
     #[arg(long, value_name = "NAME", default_value = DEFAULT_STACK_NAME)]
     pub stack_name: String,
-    /// Template parameter value for the quick-create link, repeatable (e.g. --param MaxAttempts=3)
+    /// Template parameter value for the quick-create link, repeatable (e.g. --param MaxAttempts=3);
+    /// the template's NoEcho parameters (SlackWebhookUrl) are refused: a link cannot carry them
     #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
     pub params: Vec<(String, String)>,
     /// Root of the ecs-rerun checkout (statemachine/, cloudformation/)
@@ -45,8 +46,34 @@ pub fn classify(err: ecs_rerun_package::Error) -> anyhow::Error {
         | E::MissingFile(_)
         | E::Invalid { .. }
         | E::NoRegion
-        | E::Template { .. } => InputError(err.to_string()).into(),
+        | E::Template { .. }
+        | E::NoEchoParameter { .. } => InputError(err.to_string()).into(),
     }
+}
+
+/// Refuses a `--param` that names one of `template`'s NoEcho parameters (exit 2), before anything
+/// is uploaded. No `--param` → the template is not read here.
+pub fn refuse_no_echo_params(
+    params: &[(String, String)],
+    template: &std::path::Path,
+    stack_name: &str,
+) -> anyhow::Result<()> {
+    use ecs_rerun_package::Error as E;
+    if params.is_empty() {
+        return Ok(());
+    }
+    let text = std::fs::read_to_string(template).map_err(|e| {
+        classify(if e.kind() == std::io::ErrorKind::NotFound {
+            E::MissingFile(template.to_path_buf())
+        } else {
+            E::Read {
+                path: template.to_path_buf(),
+                source: e,
+            }
+        })
+    })?;
+    let no_echo = ecs_rerun_package::no_echo_parameters(&text);
+    ecs_rerun_package::refuse_no_echo(params, &no_echo, stack_name).map_err(classify)
 }
 
 /// clap value parser for `--param NAME=VALUE`.
@@ -62,6 +89,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .or_else(|| std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from))
         .unwrap_or_else(|| args.root.join("target"));
     let artifacts = Artifacts::in_checkout(&args.root, &target_dir);
+    refuse_no_echo_params(&args.params, &artifacts.template, &args.stack_name)?;
     let request = Request {
         bucket: args.bucket,
         prefix: args.prefix,
@@ -99,7 +127,7 @@ mod tests {
             "--region",
             "eu-west-1",
             "--param",
-            "SlackWebhookUrl=https://hooks.slack.com/services/T/B/x?y=1",
+            "RetryableReasons=AGENT,RESOURCE:MEMORY",
             "--param",
             "MaxAttempts=5",
         ])
@@ -111,8 +139,8 @@ mod tests {
             args.params,
             vec![
                 (
-                    "SlackWebhookUrl".to_string(),
-                    "https://hooks.slack.com/services/T/B/x?y=1".to_string()
+                    "RetryableReasons".to_string(),
+                    "AGENT,RESOURCE:MEMORY".to_string()
                 ),
                 ("MaxAttempts".to_string(), "5".to_string()),
             ]
@@ -154,5 +182,28 @@ mod tests {
             )
         );
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_no_echo_param_is_exit_2_before_any_file_or_aws_call() {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let url = "https://hooks.slack.com/services/T000/B000/XXXX";
+        let args = Args {
+            bucket: "my-bucket".to_string(),
+            prefix: String::new(),
+            region: Some("eu-west-1".to_string()),
+            stack_name: "ecs-rerun".to_string(),
+            params: vec![("SlackWebhookUrl".to_string(), url.to_string())],
+            root,
+            target_dir: Some(std::env::temp_dir().join("ecs-rerun-no-such-target")),
+        };
+        let err = run(args).expect_err("refused");
+        assert_eq!(crate::common::exit_code(&err), crate::common::EXIT_INPUT);
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("SlackWebhookUrl is NoEcho: a quick-create link cannot carry it"),
+            "{msg}"
+        );
+        assert!(!msg.contains(url), "{msg}");
     }
 }

@@ -1,4 +1,11 @@
 //! `ecs-rerun quick-create-url`: the CloudFormation console link for an already published template.
+//!
+//! A `--param` naming a NoEcho parameter of the template is refused (CloudFormation ignores it in a
+//! link). The template is read locally, never fetched: `--template-file`, else the checkout's
+//! `cloudformation/template.yaml` (what `package` publishes, with only two defaults changed). With a
+//! `--param` and neither file, the command refuses rather than guess.
+
+use std::path::{Path, PathBuf};
 
 use ecs_rerun_package::links::{
     DEFAULT_STACK_NAME, validate_region, validate_stack_name, validate_template_url,
@@ -20,6 +27,31 @@ pub struct Args {
     /// Template parameter value, repeatable (e.g. --param MaxAttempts=3)
     #[arg(long = "param", value_name = "NAME=VALUE", value_parser = crate::package::parse_param)]
     pub params: Vec<(String, String)>,
+    /// Local copy of the template the link is for, read for its NoEcho parameters (default:
+    /// cloudformation/template.yaml when it exists; needed only with --param)
+    #[arg(long, value_name = "FILE")]
+    pub template_file: Option<PathBuf>,
+}
+
+/// The checkout's template, the default `--template-file`.
+const CHECKOUT_TEMPLATE: &str = "cloudformation/template.yaml";
+
+/// Refuses `--param`s that name a NoEcho parameter of the template the link is for.
+fn refuse_no_echo(args: &Args) -> anyhow::Result<()> {
+    if args.params.is_empty() {
+        return Ok(());
+    }
+    let template = match &args.template_file {
+        Some(file) => file.clone(),
+        None if Path::new(CHECKOUT_TEMPLATE).is_file() => PathBuf::from(CHECKOUT_TEMPLATE),
+        None => {
+            return Err(crate::common::InputError(format!(
+                "--param needs the template the link is for, to refuse its NoEcho parameters: pass --template-file <file> (no {CHECKOUT_TEMPLATE} here)"
+            ))
+            .into());
+        }
+    };
+    crate::package::refuse_no_echo_params(&args.params, &template, &args.stack_name)
 }
 
 /// The link, or a one-line error.
@@ -49,6 +81,7 @@ fn env_region(name: &str) -> Option<String> {
 /// Runs the command: the URL alone on stdout.
 pub fn run(args: Args) -> anyhow::Result<()> {
     crate::common::check_wait_params(&args.params)?;
+    refuse_no_echo(&args)?;
     let url = link(&args).map_err(crate::package::classify)?;
     match (&args.region, region_of_s3_url(&args.template_url)) {
         (Some(given), Some(of_url)) if *given != of_url => eprintln!(
@@ -131,5 +164,51 @@ mod tests {
             assert!(err.starts_with(want), "{err}");
             assert!(!err.contains('\n'));
         }
+    }
+
+    #[test]
+    fn a_no_echo_param_is_refused_from_the_template_file() {
+        let template =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../cloudformation/template.yaml");
+        let template = template.to_str().expect("utf-8 path");
+        let url = "https://b.s3.eu-west-1.amazonaws.com/t.yaml";
+        let args = parse(&[
+            "--template-url",
+            url,
+            "--template-file",
+            template,
+            "--param",
+            "SlackWebhookUrl=https://hooks.slack.com/services/T000/B000/XXXX",
+        ]);
+        let err = run(args).expect_err("refused");
+        assert_eq!(crate::common::exit_code(&err), crate::common::EXIT_INPUT);
+        assert!(
+            err.to_string().starts_with("SlackWebhookUrl is NoEcho"),
+            "{err}"
+        );
+
+        let ok = parse(&[
+            "--template-url",
+            url,
+            "--template-file",
+            template,
+            "--param",
+            "MaxAttempts=3",
+        ]);
+        assert!(refuse_no_echo(&ok).is_ok());
+        let missing = parse(&[
+            "--template-url",
+            url,
+            "--template-file",
+            "/nonexistent/t.yaml",
+            "--param",
+            "MaxAttempts=3",
+        ]);
+        let err = refuse_no_echo(&missing).expect_err("no file");
+        assert_eq!(crate::common::exit_code(&err), crate::common::EXIT_INPUT);
+        assert!(
+            err.to_string().starts_with("missing /nonexistent/t.yaml"),
+            "{err}"
+        );
     }
 }
