@@ -244,6 +244,8 @@ class Resolver:
         return ",".join(map(str, d)) if isinstance(d, list) else str(d)
 
     def ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return NO_VALUE
         if name in self.pseudo:
             return self.pseudo[name]
         if name in (self.tpl.get("Parameters") or {}):
@@ -314,7 +316,8 @@ class Resolver:
                 return str(self.eval(s)).split(sep)
             if k == "Fn::ToJsonString":
                 return json.dumps(self.eval(v))
-        return {k: self.eval(x) for k, x in node.items()}
+        out = {k: self.eval(x) for k, x in node.items()}
+        return {k: v for k, v in out.items() if v is not NO_VALUE}
 
 
 NO_VALUE = object()

@@ -55,6 +55,8 @@ class Clients:
         self.events = mk("events")
         self.iam = mk("iam")
         self.sts = mk("sts")
+        self.cloudwatch = mk("cloudwatch")
+        self.logs = mk("logs")
 
 
 def bin_name_for(lid: str, fn: dict[str, Any], bins: list[str]) -> str:
@@ -82,7 +84,126 @@ def deploy(
     visibility_timeout: int = 3,
     max_receive_count: int | None = None,
     log: Any = print,
+    previous: tuple[str, str] | None = None,
 ) -> Deployed:
+    """Create the stack from template_path; with previous=(template, asl) create it from that
+    (an older release) first and then UPDATE it to template_path, as an upgrade would."""
+    if previous is not None:
+        prev_tpl_path, prev_asl = previous
+        old = deploy(
+            c, prev_tpl_path, prev_asl, params, bins, stack_name, visibility_timeout, max_receive_count, log
+        )
+        return update(c, old.stack_name, template_path, asl_path, params, bins, visibility_timeout, max_receive_count, log)
+    tpl, out_tpl, info, params, pseudo, account = _prepare(
+        c, template_path, asl_path, params, stack_name, visibility_timeout, max_receive_count, log
+    )
+    # LocalStack's CloudFormation engine occasionally fails a resource on a loaded machine (seen:
+    # QueueAlreadyExists from its own retried CreateQueue): try again under a fresh stack name.
+    attempts = 3
+    for attempt in range(1, attempts + 1):
+        name = stack_name if attempt == 1 else f"{stack_name}-{attempt}"
+        t0 = time.time()
+        c.cfn.create_stack(
+            StackName=name,
+            TemplateBody=json.dumps(out_tpl),
+            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()],
+            Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+        )
+        waiter = c.cfn.get_waiter("stack_create_complete")
+        try:
+            waiter.wait(StackName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+            stack_name = name
+            break
+        except Exception as e:
+            msg = f"stack {name} did not deploy: {e}\n  " + "\n  ".join(_failures(c, name))
+            if attempt == attempts:
+                raise SystemExit("error: " + msg) from None
+            log(f"deploy: {msg}\n  retrying under a new stack name")
+            try:
+                c.cfn.delete_stack(StackName=name)
+            except Exception:
+                pass
+    log(f"deploy: stack {stack_name} CREATE_COMPLETE in {time.time() - t0:.1f} s")
+    return _describe(c, stack_name, tpl, info, params, pseudo, account, bins, log)
+
+
+def update(
+    c: Clients,
+    stack_name: str,
+    template_path: str,
+    asl_path: str,
+    params: dict[str, str],
+    bins: list[str],
+    visibility_timeout: int = 3,
+    max_receive_count: int | None = None,
+    log: Any = print,
+) -> Deployed:
+    """UPDATE the deployed stack to template_path (transformed as for a create)."""
+    tpl, out_tpl, info, params, pseudo, account = _prepare(
+        c, template_path, asl_path, params, stack_name, visibility_timeout, max_receive_count, log
+    )
+    # LocalStack's engine updates an AWS::SNS::Subscription by subscribing again, which SNS refuses
+    # once the attributes differ ("Subscription already exists with different attributes");
+    # CloudFormation sets a changed RedrivePolicy in place. So an existing subscription keeps its
+    # attributes here (a created one gets them: checked on a fresh stack).
+    existing = {r["LogicalResourceId"] for r in c.cfn.describe_stack_resources(StackName=stack_name)["StackResources"]}
+    for lid, r in (out_tpl.get("Resources") or {}).items():
+        if r.get("Type") == "AWS::SNS::Subscription" and lid in existing:
+            props = r.get("Properties") or {}
+            for attr in ("RedrivePolicy", "FilterPolicy", "RawMessageDelivery"):
+                if attr in props:
+                    del props[attr]
+                    log(f"  {lid}.{attr}: not sent on update (LocalStack re-subscribes instead of updating)")
+    started = time.time()
+    t0 = time.time()
+    c.cfn.update_stack(
+        StackName=stack_name,
+        TemplateBody=json.dumps(out_tpl),
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()],
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+    )
+    try:
+        c.cfn.get_waiter("stack_update_complete").wait(
+            StackName=stack_name, WaiterConfig={"Delay": 1, "MaxAttempts": 180}
+        )
+    except Exception as e:
+        raise SystemExit(
+            f"error: stack {stack_name} did not update: {e}\n  " + "\n  ".join(_failures(c, stack_name))
+        ) from None
+    # LocalStack can report UPDATE_COMPLETE after a failed update rolled back: read the events.
+    failed = [
+        f"{ev['LogicalResourceId']}: {ev['ResourceStatus']} {ev.get('ResourceStatusReason') or ''}"
+        for ev in c.cfn.describe_stack_events(StackName=stack_name)["StackEvents"]
+        if ev["Timestamp"].timestamp() >= started - 1
+        and ("FAILED" in ev["ResourceStatus"] or "ROLLBACK" in ev["ResourceStatus"])
+    ]
+    if failed:
+        raise SystemExit(f"error: stack {stack_name} did not update:\n  " + "\n  ".join(failed[:10]))
+    log(f"deploy: stack {stack_name} UPDATE_COMPLETE in {time.time() - t0:.1f} s")
+    return _describe(c, stack_name, tpl, info, params, pseudo, account, bins, log)
+
+
+def _failures(c: Clients, name: str) -> list[str]:
+    events = c.cfn.describe_stack_events(StackName=name)["StackEvents"]
+    return [
+        f"{ev['LogicalResourceId']}: {ev.get('ResourceStatusReason', '')}"
+        for ev in events
+        if "FAILED" in ev.get("ResourceStatus", "") and ev.get("ResourceStatusReason")
+    ][:10]
+
+
+def _prepare(
+    c: Clients,
+    template_path: str,
+    asl_path: str,
+    params: dict[str, str],
+    stack_name: str,
+    visibility_timeout: int,
+    max_receive_count: int | None,
+    log: Any,
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, str], dict[str, str], str]:
+    """Load and transform the template, check its Rules, upload the ASL. Returns (template,
+    deployable template, transform info, the parameters it declares, pseudo parameters, account)."""
     tpl = cfn.load_template(template_path)
     declared = tpl.get("Parameters") or {}
     unknown = sorted(set(params) - set(declared))
@@ -135,41 +256,21 @@ def deploy(
         uploaded = True
     if not uploaded:
         log("deploy: note: no state machine with DefinitionS3Location; nothing uploaded")
+    return tpl, out_tpl, info, params, pseudo, account
 
-    # LocalStack's CloudFormation engine occasionally fails a resource on a loaded machine (seen:
-    # QueueAlreadyExists from its own retried CreateQueue): try again under a fresh stack name.
-    attempts = 3
-    for attempt in range(1, attempts + 1):
-        name = stack_name if attempt == 1 else f"{stack_name}-{attempt}"
-        t0 = time.time()
-        c.cfn.create_stack(
-            StackName=name,
-            TemplateBody=json.dumps(out_tpl),
-            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()],
-            Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
-        )
-        waiter = c.cfn.get_waiter("stack_create_complete")
-        try:
-            waiter.wait(StackName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
-            stack_name = name
-            break
-        except Exception as e:
-            events = c.cfn.describe_stack_events(StackName=name)["StackEvents"]
-            bad = [
-                f"{ev['LogicalResourceId']}: {ev.get('ResourceStatusReason', '')}"
-                for ev in events
-                if "FAILED" in ev.get("ResourceStatus", "") and ev.get("ResourceStatusReason")
-            ]
-            msg = f"stack {name} did not deploy: {e}\n  " + "\n  ".join(bad[:10])
-            if attempt == attempts:
-                raise SystemExit("error: " + msg) from None
-            log(f"deploy: {msg}\n  retrying under a new stack name")
-            try:
-                c.cfn.delete_stack(StackName=name)
-            except Exception:
-                pass
-    log(f"deploy: stack {stack_name} CREATE_COMPLETE in {time.time() - t0:.1f} s")
 
+def _describe(
+    c: Clients,
+    stack_name: str,
+    tpl: dict[str, Any],
+    info: dict[str, Any],
+    params: dict[str, str],
+    pseudo: dict[str, str],
+    account: str,
+    bins: list[str],
+    log: Any,
+) -> Deployed:
+    """What got deployed: physical ids, attributes, outputs, the dropped functions' environment."""
     physical: dict[str, str] = {}
     types: dict[str, str] = {}
     for r in c.cfn.describe_stack_resources(StackName=stack_name)["StackResources"]:
