@@ -234,17 +234,19 @@ fn set_bits(
             // `a/s` runs from a to the end of the field
             (a, if step.is_some() { hi } else { a })
         };
-        if a < lo || b > hi || a > b {
+        if a < lo || b > hi || a > hi || b < lo || (a > b && offset != 0) {
             return Err(Error::expr(
                 full,
-                format!(
-                    "{field}: {range:?} is outside {}-{}",
-                    lo + offset,
-                    hi + offset
-                ),
+                format!("{field}: {range:?} is outside {}-{}", lo + offset, hi + offset),
             ));
         }
-        out.extend((a..=b).step_by(step.unwrap_or(1) as usize));
+        // a range that wraps (FRI-MON, 22-2) goes round the field, as in Quartz
+        let len = if a <= b { b - a } else { hi - a + 1 + b - lo };
+        let step = step.unwrap_or(1);
+        out.extend((0..=len).step_by(step as usize).map(|k| {
+            let v = a + k;
+            if v > hi { v - (hi - lo + 1) } else { v }
+        }));
     }
     Ok(out)
 }
