@@ -62,6 +62,18 @@ impl Webhook for SlackWebhook {
     async fn post(&self, message: &SlackMessage) -> Result<(), Error> {
         let body = serde_json::to_vec(message)
             .map_err(|e| Error::Request(format!("cannot encode the message: {e}")))?;
+        self.send(body).await
+    }
+
+    async fn post_text(&self, text: &str) -> Result<(), Error> {
+        let body = serde_json::to_vec(&serde_json::json!({ "text": text }))
+            .map_err(|e| Error::Request(format!("cannot encode the message: {e}")))?;
+        self.send(body).await
+    }
+}
+
+impl SlackWebhook {
+    async fn send(&self, body: Vec<u8>) -> Result<(), Error> {
         let resp = self
             .client
             .post(self.url.expose().clone())
@@ -87,7 +99,11 @@ impl Webhook for SlackWebhook {
         let code = status.as_u16();
         Err(match code {
             429 => Error::RateLimited { retry_after },
-            400..=499 => Error::Rejected {
+            400 => Error::Rejected {
+                status: code,
+                body: text,
+            },
+            401..=499 => Error::Permanent {
                 status: code,
                 body: text,
             },
@@ -140,7 +156,7 @@ mod tests {
             _ => None,
         })
         .expect("valid config");
-        SlackWebhook::new(config.webhook_url, config.timeout).expect("client")
+        SlackWebhook::new(config.webhook.expect_url(), config.timeout).expect("client")
     }
 
     fn message() -> SlackMessage {
@@ -179,9 +195,29 @@ mod tests {
                 "HTTP 400 invalid_payload",
             ),
             (
-                "gone",
+                "invalid-blocks",
                 "EcsRerunNotifier.SlackRejected",
+                "HTTP 400 invalid_blocks",
+            ),
+            (
+                "gone",
+                "EcsRerunNotifier.SlackPermanent",
                 "HTTP 404 no_service",
+            ),
+            (
+                "forbidden",
+                "EcsRerunNotifier.SlackPermanent",
+                "HTTP 403 action_prohibited",
+            ),
+            (
+                "archived",
+                "EcsRerunNotifier.SlackPermanent",
+                "HTTP 410 channel_is_archived",
+            ),
+            (
+                "unauthorized",
+                "EcsRerunNotifier.SlackPermanent",
+                "HTTP 401 invalid_token",
             ),
             (
                 "error",
@@ -203,7 +239,7 @@ mod tests {
             assert!(err.to_string().contains(want_text), "{mode}: {err}");
             assert_no_url(&err, &sink);
         }
-        assert_eq!(sink.posts().len(), 4, "each was posted exactly once");
+        assert_eq!(sink.posts().len(), 8, "each was posted exactly once");
     }
 
     #[tokio::test]

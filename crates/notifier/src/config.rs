@@ -11,6 +11,11 @@ use crate::error::Error;
 
 /// `SLACK_WEBHOOK_URL`: the Slack incoming webhook (secret).
 pub const SLACK_WEBHOOK_URL: &str = "SLACK_WEBHOOK_URL";
+/// `SLACK_WEBHOOK_SECRET_ARN`: a Secrets Manager secret (ARN or name) holding the webhook URL,
+/// either as the whole secret string or as JSON `{"url": "…"}`; read once at start-up.
+pub const SLACK_WEBHOOK_SECRET_ARN: &str = "SLACK_WEBHOOK_SECRET_ARN";
+/// `NOTIFIER_DLQ_URL`: the notifier's dead-letter queue, where permanent Slack errors go at once.
+pub const NOTIFIER_DLQ_URL: &str = "NOTIFIER_DLQ_URL";
 /// `SLACK_TIMEOUT_MS`: total time allowed for one POST to Slack.
 pub const SLACK_TIMEOUT_MS: &str = "SLACK_TIMEOUT_MS";
 /// Default of `SLACK_TIMEOUT_MS`.
@@ -40,11 +45,34 @@ impl fmt::Debug for WebhookUrl {
     }
 }
 
+/// Where the webhook URL comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookSource {
+    /// `SLACK_WEBHOOK_URL` (a quick trial: visible in the Lambda console).
+    Url(WebhookUrl),
+    /// `SLACK_WEBHOOK_SECRET_ARN`: read from Secrets Manager at start-up.
+    Secret(String),
+}
+
+#[cfg(test)]
+impl WebhookSource {
+    /// The URL of a `SLACK_WEBHOOK_URL` configuration (tests).
+    pub fn expect_url(self) -> WebhookUrl {
+        match self {
+            WebhookSource::Url(url) => url,
+            WebhookSource::Secret(_) => panic!("a secret, not a URL"),
+        }
+    }
+}
+
 /// The notifier's configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Where messages are posted.
-    pub webhook_url: WebhookUrl,
+    pub webhook: WebhookSource,
+    /// `NOTIFIER_DLQ_URL`: where permanent errors are sent at once (unset: they are left to the
+    /// queue's redrive policy).
+    pub dlq_url: Option<String>,
     /// Total time allowed for one POST (connect included).
     pub timeout: Duration,
 }
@@ -63,7 +91,22 @@ impl Config {
 
     fn read(env: &Env<impl Fn(&str) -> Option<String>>) -> Result<Self, Error> {
         // required() never repeats the value: the URL is a secret
-        let webhook_url = parse_webhook_url(&env.required(SLACK_WEBHOOK_URL)?)?;
+        let webhook = match (
+            env.optional(SLACK_WEBHOOK_URL),
+            env.optional(SLACK_WEBHOOK_SECRET_ARN),
+        ) {
+            (Some(_), Some(_)) => return Err(Error::ConflictingWebhook),
+            (None, Some(id)) => WebhookSource::Secret(id),
+            _ => WebhookSource::Url(
+                parse_webhook_url(&env.required(SLACK_WEBHOOK_URL)?).map_err(|problem| {
+                    Error::from(ecs_rerun_lambda::Error::invalid_secret(
+                        SLACK_WEBHOOK_URL,
+                        &problem,
+                    ))
+                })?,
+            ),
+        };
+        let dlq_url = env.optional(NOTIFIER_DLQ_URL);
         let timeout_ms = env
             .parse_where(
                 SLACK_TIMEOUT_MS,
@@ -72,20 +115,17 @@ impl Config {
             )?
             .unwrap_or(DEFAULT_TIMEOUT_MS);
         Ok(Config {
-            webhook_url,
+            webhook,
+            dlq_url,
             timeout: Duration::from_millis(timeout_ms),
         })
     }
 }
 
-/// `https://…` anywhere; `http://…` only to a loopback host (local runs against a sink).
-fn parse_webhook_url(raw: &str) -> Result<WebhookUrl, Error> {
-    let invalid = |problem: &str| {
-        Error::from(ecs_rerun_lambda::Error::invalid_secret(
-            SLACK_WEBHOOK_URL,
-            problem,
-        ))
-    };
+/// `https://…` anywhere; `http://…` only to a loopback host (local runs against a sink). The
+/// problem, when there is one, never contains the input.
+pub fn parse_webhook_url(raw: &str) -> Result<WebhookUrl, String> {
+    let invalid = |problem: &str| problem.to_owned();
     // the parser's message never contains the input
     let url = Url::parse(raw).map_err(|e| invalid(&format!("not a URL ({e})")))?;
     if url.host_str().is_none_or(str::is_empty) {
@@ -131,7 +171,11 @@ mod tests {
     #[test]
     fn defaults_and_debug_redaction() {
         let c = load(&[(SLACK_WEBHOOK_URL, SECRET)]).expect("valid");
-        assert_eq!(c.webhook_url.expose().as_str(), SECRET);
+        let WebhookSource::Url(url) = &c.webhook else {
+            panic!("{c:?}")
+        };
+        assert_eq!(url.expose().as_str(), SECRET);
+        assert_eq!(c.dlq_url, None);
         assert_eq!(c.timeout, Duration::from_millis(5000));
         let debug = format!("{c:?}");
         assert!(!debug.contains("SECRET"), "{debug}");
@@ -153,6 +197,19 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{url}: {e}"));
             assert_eq!(c.timeout, Duration::from_millis(250));
         }
+    }
+
+    #[test]
+    fn the_webhook_from_a_secret_and_the_dlq() {
+        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecs-rerun/slack-AbCdEf";
+        let dlq = "https://sqs.us-east-1.amazonaws.com/123456789012/ecs-rerun-notifier-dlq";
+        let c = load(&[(SLACK_WEBHOOK_SECRET_ARN, arn), (NOTIFIER_DLQ_URL, dlq)]).expect("valid");
+        assert_eq!(c.webhook, WebhookSource::Secret(arn.to_owned()));
+        assert_eq!(c.dlq_url.as_deref(), Some(dlq));
+        let err = load(&[(SLACK_WEBHOOK_SECRET_ARN, arn), (SLACK_WEBHOOK_URL, SECRET)])
+            .expect_err("both set");
+        assert_eq!(err.error_type(), "EcsRerunNotifier.ConflictingEnv");
+        assert!(!err.to_string().contains("SECRETSECRET"), "{err}");
     }
 
     /// Variables set, error type wanted, name the message must contain.

@@ -27,10 +27,28 @@ pub enum Error {
     /// Not posted: Slack rate limited an earlier record of this batch.
     #[error("not posted: Slack rate limited an earlier record of this batch")]
     SkippedAfterRateLimit,
-    /// Slack refused the request (4xx other than 429), e.g. 400 `invalid_payload`, 404
-    /// `no_service`, 403 `action_prohibited`.
+    /// Slack refused the payload (HTTP 400: `invalid_blocks`, `invalid_payload`, …): it is posted
+    /// once more as text only.
     #[error("Slack rejected the message: HTTP {status} {body}")]
     Rejected {
+        /// The HTTP status.
+        status: u16,
+        /// Slack's short answer, one line, at most 200 characters.
+        body: String,
+    },
+    /// Slack refused the text-only retry of a rejected message too: dead-lettered.
+    #[error("Slack rejected the text-only message too: HTTP {status} {body}")]
+    TextRejected {
+        /// The HTTP status.
+        status: u16,
+        /// Slack's short answer, one line, at most 200 characters.
+        body: String,
+    },
+    /// The webhook is gone or forbidden (403/404/410 and any other 4xx but 400 and 429:
+    /// `action_prohibited`, `channel_not_found`, `channel_is_archived`, `no_service`, `no_team`,
+    /// `team_disabled`, `invalid_token`, …): dead-lettered at once, never retried.
+    #[error("Slack refused the webhook for good: HTTP {status} {body}")]
+    Permanent {
         /// The HTTP status.
         status: u16,
         /// Slack's short answer, one line, at most 200 characters.
@@ -50,6 +68,16 @@ pub enum Error {
     /// The connection could not be made (DNS, refused, TLS).
     #[error("cannot connect to Slack: {0}")]
     Connect(String),
+    /// `SLACK_WEBHOOK_URL` and `SLACK_WEBHOOK_SECRET_ARN` are both set: which one is meant?
+    #[error("set one of SLACK_WEBHOOK_URL and SLACK_WEBHOOK_SECRET_ARN, not both")]
+    ConflictingWebhook,
+    /// The webhook secret could not be read or is not a webhook URL (the message never contains
+    /// the secret's value).
+    #[error("cannot use the webhook secret SLACK_WEBHOOK_SECRET_ARN: {0}")]
+    Secret(String),
+    /// An SQS call failed (moving a record to the DLQ).
+    #[error("SQS: {0}")]
+    Queue(String),
     /// Any other transport failure (connection reset, unexpected status class, …).
     #[error("request to Slack failed: {0}")]
     Request(String),
@@ -75,10 +103,46 @@ impl Error {
             Error::RateLimited { .. } => "EcsRerunNotifier.RateLimited",
             Error::SkippedAfterRateLimit => "EcsRerunNotifier.SkippedAfterRateLimit",
             Error::Rejected { .. } => "EcsRerunNotifier.SlackRejected",
+            Error::TextRejected { .. } => "EcsRerunNotifier.SlackTextRejected",
+            Error::Permanent { .. } => "EcsRerunNotifier.SlackPermanent",
+            Error::ConflictingWebhook => "EcsRerunNotifier.ConflictingEnv",
+            Error::Secret(_) => "EcsRerunNotifier.Secret",
+            Error::Queue(_) => "EcsRerunNotifier.Queue",
             Error::SlackUnavailable { .. } => "EcsRerunNotifier.SlackUnavailable",
             Error::Timeout(_) => "EcsRerunNotifier.Timeout",
             Error::Connect(_) => "EcsRerunNotifier.Connect",
             Error::Request(_) => "EcsRerunNotifier.Request",
+        }
+    }
+}
+
+/// What a failed record calls for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// 429: wait for Retry-After (in the invocation if it fits, else as the message's visibility).
+    RateLimited(Option<Duration>),
+    /// 5xx, timeout, connection or transport error: SQS redelivers it later, with backoff.
+    Transient,
+    /// 400: post once more as text only.
+    BadPayload,
+    /// Never worth retrying: straight to the DLQ.
+    Permanent,
+    /// Not a Slack answer (configuration, empty record, the shell's): SQS redelivers it.
+    Other,
+}
+
+impl Error {
+    /// What this error calls for.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Error::RateLimited { retry_after } => Kind::RateLimited(*retry_after),
+            Error::SlackUnavailable { .. }
+            | Error::Timeout(_)
+            | Error::Connect(_)
+            | Error::Request(_) => Kind::Transient,
+            Error::Rejected { .. } => Kind::BadPayload,
+            Error::TextRejected { .. } | Error::Permanent { .. } => Kind::Permanent,
+            _ => Kind::Other,
         }
     }
 }
@@ -163,6 +227,33 @@ mod tests {
                 "EcsRerunNotifier.SlackRejected",
                 "Slack rejected the message: HTTP 400 invalid_payload",
             ),
+            (
+                Error::TextRejected {
+                    status: 400,
+                    body: "invalid_payload".into(),
+                },
+                "EcsRerunNotifier.SlackTextRejected",
+                "Slack rejected the text-only message too: HTTP 400 invalid_payload",
+            ),
+            (
+                Error::Permanent {
+                    status: 404,
+                    body: "no_service".into(),
+                },
+                "EcsRerunNotifier.SlackPermanent",
+                "Slack refused the webhook for good: HTTP 404 no_service",
+            ),
+            (
+                Error::ConflictingWebhook,
+                "EcsRerunNotifier.ConflictingEnv",
+                "set one of SLACK_WEBHOOK_URL and SLACK_WEBHOOK_SECRET_ARN, not both",
+            ),
+            (
+                Error::Secret("ResourceNotFoundException".into()),
+                "EcsRerunNotifier.Secret",
+                "cannot use the webhook secret SLACK_WEBHOOK_SECRET_ARN: ResourceNotFoundException",
+            ),
+            (Error::Queue("x".into()), "EcsRerunNotifier.Queue", "SQS: x"),
             (
                 Error::SlackUnavailable {
                     status: 503,

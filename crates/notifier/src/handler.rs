@@ -8,31 +8,68 @@
 use std::time::Duration;
 
 use ecs_rerun_core::notification::Notification;
-use ecs_rerun_core::slack::render_sns;
+use ecs_rerun_core::slack::{SlackMessage, render_sns};
 use ecs_rerun_lambda::{Deadline, Record, RecordHandler};
-use tracing::{debug, info};
+use tracing::{debug, error, info, warn};
 
-use crate::error::Error;
-use crate::ports::Webhook;
+use crate::error::{Error, Kind};
+use crate::ports::{Queue, Webhook};
 use crate::sns::Incoming;
 
 /// Longest Retry-After we wait for inside one invocation.
 pub const MAX_RETRY_WAIT: Duration = Duration::from_secs(10);
 
-/// The notifier's handler: the [`Webhook`] port and the time one post may take.
-#[derive(Debug)]
-pub struct Handler<W> {
-    webhook: W,
-    post_timeout: Duration,
+/// Per-message backoff for transient Slack errors (5xx, timeouts, connection errors): the record's
+/// visibility is set to `base × 2^(receives − 1)`, at most `cap` (README "Slack delivery, retries
+/// and dead letters" for the numbers and why).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    /// Delay after the first failed receive.
+    pub base: Duration,
+    /// Longest delay.
+    pub cap: Duration,
 }
 
-impl<W: Webhook> Handler<W> {
-    /// Wires the port once per process; `post_timeout` is the webhook's total timeout.
-    pub fn new(webhook: W, post_timeout: Duration) -> Self {
+impl Backoff {
+    /// 30 s doubling up to 15 min: with maxReceiveCount 12 a record is tried for 1 h 45 min.
+    pub const DEFAULT: Backoff = Backoff {
+        base: Duration::from_secs(30),
+        cap: Duration::from_secs(900),
+    };
+
+    /// The delay after the `receives`-th receive failed (1 for the first).
+    pub fn delay(&self, receives: u32) -> Duration {
+        let doublings = receives.saturating_sub(1).min(20);
+        self.base.saturating_mul(1 << doublings).min(self.cap)
+    }
+}
+
+/// The notifier's handler: the [`Webhook`] and [`Queue`] ports and the time one post may take.
+#[derive(Debug)]
+pub struct Handler<W, Q> {
+    webhook: W,
+    queue: Q,
+    post_timeout: Duration,
+    backoff: Backoff,
+}
+
+impl<W: Webhook, Q: Queue> Handler<W, Q> {
+    /// Wires the ports once per process; `post_timeout` is the webhook's total timeout.
+    pub fn new(webhook: W, queue: Q, post_timeout: Duration) -> Self {
         Self {
             webhook,
+            queue,
             post_timeout,
+            backoff: Backoff::DEFAULT,
         }
+    }
+
+    /// Another backoff (the burst benchmark's, in seconds rather than minutes).
+    #[cfg(test)]
+    #[allow(dead_code)]
+    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
     }
 
     /// Whether waiting `wait` and posting again still ends before the deadline (with the answer
@@ -40,13 +77,81 @@ impl<W: Webhook> Handler<W> {
     fn fits(&self, wait: Duration, deadline: Deadline) -> bool {
         wait <= MAX_RETRY_WAIT && deadline.fits(wait + self.post_timeout)
     }
+
+    /// Posts `message`; after a 429 whose Retry-After fits, once more; after a 400, once more as
+    /// text only. Every post after the first checks the deadline first.
+    async fn deliver(&self, message: &SlackMessage, record: &Record<'_>) -> Result<(), Error> {
+        let mut result = self.webhook.post(message).await;
+        if let Err(Error::RateLimited {
+            retry_after: Some(wait),
+        }) = result
+            && self.fits(wait, record.deadline)
+        {
+            info!(message_id = %record.message_id, wait_ms = wait.as_millis() as u64, "Slack rate limited us; retrying once after Retry-After");
+            tokio::time::sleep(wait).await;
+            result = self.webhook.post(message).await;
+        }
+        match result {
+            Err(err @ Error::Rejected { .. })
+                if record.deadline.allows_start(self.post_timeout) =>
+            {
+                warn!(message_id = %record.message_id, error_type = err.error_type(), error = %err, "Slack refused the blocks; posting the text only");
+                match self.webhook.post_text(&message.text).await {
+                    Err(Error::Rejected { status, body }) => {
+                        Err(Error::TextRejected { status, body })
+                    }
+                    other => other,
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// A permanent error: to the DLQ now and acknowledged (logged at error level, with its type,
+    /// for the notifier-errors alarm); without a DLQ, a batch item failure.
+    async fn dead_letter(&self, record: &Record<'_>, err: Error) -> Result<(), Error> {
+        match self.queue.dead_letter(record.message, &err).await {
+            Ok(true) => {
+                error!(
+                    message_id = %record.message_id,
+                    error_type = err.error_type(),
+                    error = %err,
+                    "permanent Slack error; record sent to the notifier DLQ, not retried"
+                );
+                Ok(())
+            }
+            Ok(false) => Err(err),
+            Err(queue_err) => Err(Error::Queue(format!(
+                "{queue_err} (moving a record that failed with {}: {err})",
+                err.error_type()
+            ))),
+        }
+    }
+
+    /// A record SQS redelivers: not before `delay` (best effort: if SQS refuses, the queue's
+    /// visibility timeout applies).
+    async fn delay(&self, record: &Record<'_>, delay: Duration) {
+        if let Err(e) = self.queue.delay(record.message, delay).await {
+            warn!(message_id = %record.message_id, error_type = e.error_type(), error = %e, "cannot delay the redelivery");
+        }
+    }
 }
 
-impl<W: Webhook> RecordHandler for Handler<W> {
+/// `ApproximateReceiveCount` of a record (1 when SQS did not say).
+fn receive_count(record: &Record<'_>) -> u32 {
+    record
+        .message
+        .attributes
+        .get("ApproximateReceiveCount")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1)
+}
+
+impl<W: Webhook, Q: Queue> RecordHandler for Handler<W, Q> {
     type Error = Error;
 
-    /// One post: a record is not started unless a whole post fits before the deadline. The retry
-    /// after a 429 checks the deadline again.
+    /// One post: a record is not started unless a whole post fits before the deadline. Every
+    /// later post (after a 429, as text after a 400) checks the deadline again.
     fn record_budget(&self) -> Duration {
         self.post_timeout
     }
@@ -66,18 +171,20 @@ impl<W: Webhook> RecordHandler for Handler<W> {
             .map_or("other", |k| k.as_str());
         let sns_message_id = incoming.sns_message_id.as_deref().unwrap_or("");
 
-        match self.webhook.post(&message).await {
-            Err(Error::RateLimited {
-                retry_after: Some(wait),
-            }) if self.fits(wait, record.deadline) => {
-                info!(message_id = %message_id, wait_ms = wait.as_millis() as u64, "Slack rate limited us; retrying once after Retry-After");
-                tokio::time::sleep(wait).await;
-                self.webhook.post(&message).await?;
+        let Err(err) = self.deliver(&message, &record).await else {
+            info!(message_id = %message_id, sns_message_id = %sns_message_id, kind = %kind, "posted to Slack");
+            return Ok(());
+        };
+        match err.kind() {
+            Kind::Permanent => return self.dead_letter(&record, err).await,
+            Kind::RateLimited(Some(wait)) => self.delay(&record, wait).await,
+            Kind::RateLimited(None) | Kind::Transient => {
+                self.delay(&record, self.backoff.delay(receive_count(&record)))
+                    .await;
             }
-            other => other?,
+            Kind::BadPayload | Kind::Other => {}
         }
-        info!(message_id = %message_id, sns_message_id = %sns_message_id, kind = %kind, "posted to Slack");
-        Ok(())
+        Err(err)
     }
 
     /// Rate limited (and not retried, or limited again): posting the rest of the batch now would
@@ -93,6 +200,7 @@ mod tests {
     use std::collections::VecDeque;
     use std::time::Instant;
 
+    use aws_lambda_events::sqs::SqsMessage;
     use ecs_rerun_core::slack::SlackMessage;
     use ecs_rerun_lambda::run_batch;
     use ecs_rerun_lambda::test_util::{assert_failed, batch, failed_ids, later, record};
@@ -122,6 +230,51 @@ mod tests {
             self.posted.borrow_mut().push(message.clone());
             self.script.borrow_mut().pop_front().unwrap_or(Ok(()))
         }
+
+        async fn post_text(&self, text: &str) -> Result<(), Error> {
+            self.posted.borrow_mut().push(SlackMessage {
+                text: text.to_owned(),
+                blocks: vec![],
+            });
+            self.script.borrow_mut().pop_front().unwrap_or(Ok(()))
+        }
+    }
+
+    /// The notifier's own queue port, recording what the handler asked (the SQS adapter is
+    /// tested against the SDK's test utilities in aws.rs).
+    #[derive(Default)]
+    pub(crate) struct RecordingQueue {
+        pub dlq: bool,
+        pub dead_lettered: RefCell<Vec<(String, &'static str)>>,
+        pub delayed: RefCell<Vec<(String, Duration)>>,
+    }
+
+    impl RecordingQueue {
+        pub fn with_dlq() -> Self {
+            Self {
+                dlq: true,
+                ..Default::default()
+            }
+        }
+    }
+
+    impl Queue for RecordingQueue {
+        async fn dead_letter(&self, record: &SqsMessage, error: &Error) -> Result<bool, Error> {
+            if self.dlq {
+                self.dead_lettered.borrow_mut().push((
+                    record.message_id.clone().unwrap_or_default(),
+                    error.error_type(),
+                ));
+            }
+            Ok(self.dlq)
+        }
+
+        async fn delay(&self, record: &SqsMessage, delay: Duration) -> Result<(), Error> {
+            self.delayed
+                .borrow_mut()
+                .push((record.message_id.clone().unwrap_or_default(), delay));
+            Ok(())
+        }
     }
 
     fn envelope(subject: &str, message: &str) -> String {
@@ -148,6 +301,7 @@ mod tests {
         let fake = FakeWebhook::answering(vec![
             Ok(()),
             Err(rejected()),
+            Err(rejected()),
             Err(Error::SlackUnavailable {
                 status: 500,
                 body: "x".into(),
@@ -155,7 +309,7 @@ mod tests {
             Err(Error::Timeout(Duration::from_secs(5))),
             Ok(()),
         ]);
-        let handler = Handler::new(fake, Duration::from_secs(5));
+        let handler = Handler::new(fake, RecordingQueue::default(), Duration::from_secs(5));
         let resp = run_batch(
             &handler,
             batch(vec![
@@ -178,6 +332,10 @@ mod tests {
             [
                 render_sns(Some("first"), "hello & <b>"),
                 render_sns(None, "raw delivery, plain text"),
+                SlackMessage {
+                    text: render_sns(None, "raw delivery, plain text").text,
+                    blocks: vec![],
+                },
                 render_sns(Some("third"), "3"),
                 render_sns(Some("fourth"), "4"),
                 render_sns(Some("fifth"), "5"),
@@ -190,7 +348,7 @@ mod tests {
         let fake = FakeWebhook::answering(vec![Err(Error::RateLimited {
             retry_after: Some(Duration::from_secs(1)),
         })]);
-        let handler = Handler::new(fake, Duration::from_secs(5));
+        let handler = Handler::new(fake, RecordingQueue::default(), Duration::from_secs(5));
         let resp = run_batch(
             &handler,
             batch(vec![record("m1", Some("a")), record("m2", Some("b"))]),
@@ -245,7 +403,11 @@ mod tests {
             ),
         ];
         for (name, script, deadline, posts) in cases {
-            let handler = Handler::new(FakeWebhook::answering(script), Duration::from_secs(5));
+            let handler = Handler::new(
+                FakeWebhook::answering(script),
+                RecordingQueue::default(),
+                Duration::from_secs(5),
+            );
             let resp = run_batch(
                 &handler,
                 batch(vec![
@@ -267,7 +429,11 @@ mod tests {
     /// already delivered.
     #[tokio::test]
     async fn no_post_is_started_without_the_time_to_finish() {
-        let handler = Handler::new(FakeWebhook::default(), Duration::from_secs(5));
+        let handler = Handler::new(
+            FakeWebhook::default(),
+            RecordingQueue::default(),
+            Duration::from_secs(5),
+        );
         let resp = run_batch(
             &handler,
             batch(vec![record("m1", Some("a")), record("m2", Some("b"))]),
@@ -296,7 +462,8 @@ mod tests {
 
         let c = config("ratelimit-once");
         let handler = Handler::new(
-            SlackWebhook::new(c.webhook_url, c.timeout).expect("client"),
+            SlackWebhook::new(c.webhook.expect_url(), c.timeout).expect("client"),
+            RecordingQueue::default(),
             c.timeout,
         );
         let started = Instant::now();
@@ -309,17 +476,303 @@ mod tests {
 
         let c = config("invalid");
         let handler = Handler::new(
-            SlackWebhook::new(c.webhook_url, c.timeout).expect("client"),
+            SlackWebhook::new(c.webhook.expect_url(), c.timeout).expect("client"),
+            RecordingQueue::default(),
             c.timeout,
         );
         let resp = run_batch(&handler, batch(vec![record("m2", Some(&body))]), later()).await;
         assert_failed(&resp, &["m2"]);
 
         let posts = sink.posts();
-        assert_eq!(posts.len(), 3);
-        for post in posts {
+        assert_eq!(posts.len(), 4, "m1 twice, m2 as blocks then as text only");
+        for post in &posts[..3] {
             let got: serde_json::Value = serde_json::from_str(&post.body).expect("JSON");
             assert_eq!(got, want);
         }
+        let text: serde_json::Value = serde_json::from_str(&posts[3].body).expect("JSON");
+        assert_eq!(text, serde_json::json!({ "text": want["text"] }));
+    }
+
+    /// A record as SQS delivers it to the notifier, received `receives` times.
+    fn received(id: &str, body: &str, receives: u32) -> SqsMessage {
+        let mut m = record(id, Some(body));
+        m.attributes
+            .insert("ApproximateReceiveCount".into(), receives.to_string());
+        m
+    }
+
+    /// Sink mode (what Slack answers) → what becomes of the record: a batch item failure or not,
+    /// the DLQ (with which error type), the redelivery delay set, the posts made. Real HTTP.
+    #[tokio::test]
+    async fn each_slack_answer_by_kind() {
+        type Row = (
+            &'static str,
+            u32,
+            bool,
+            Option<&'static str>,
+            Option<Duration>,
+            usize,
+        );
+        let rows: &[Row] = &[
+            ("ok", 1, false, None, None, 1),
+            // 400 invalid_blocks: text only, accepted
+            ("invalid-blocks", 1, false, None, None, 2),
+            // 400 on the text too: dead-lettered at once
+            (
+                "invalid",
+                1,
+                false,
+                Some("EcsRerunNotifier.SlackTextRejected"),
+                None,
+                2,
+            ),
+            (
+                "gone",
+                1,
+                false,
+                Some("EcsRerunNotifier.SlackPermanent"),
+                None,
+                1,
+            ),
+            (
+                "forbidden",
+                3,
+                false,
+                Some("EcsRerunNotifier.SlackPermanent"),
+                None,
+                1,
+            ),
+            (
+                "archived",
+                1,
+                false,
+                Some("EcsRerunNotifier.SlackPermanent"),
+                None,
+                1,
+            ),
+            (
+                "unauthorized",
+                1,
+                false,
+                Some("EcsRerunNotifier.SlackPermanent"),
+                None,
+                1,
+            ),
+            // transient: redelivered, with backoff growing by receive
+            ("error", 1, true, None, Some(Duration::from_secs(30)), 1),
+            ("error", 3, true, None, Some(Duration::from_secs(120)), 1),
+            (
+                "error-html",
+                9,
+                true,
+                None,
+                Some(Duration::from_secs(900)),
+                1,
+            ),
+            // 429 with a Retry-After too long to wait here: visible again after it
+            (
+                "ratelimit-long",
+                1,
+                true,
+                None,
+                Some(Duration::from_secs(30)),
+                1,
+            ),
+            // 429 without Retry-After: the backoff
+            (
+                "ratelimit-no-header",
+                2,
+                true,
+                None,
+                Some(Duration::from_secs(60)),
+                1,
+            ),
+        ];
+        for &(mode, receives, failed, dlq, delay, posts) in rows {
+            let sink = Sink::start().await;
+            let c = crate::config::Config::from_lookup(|k| {
+                (k == "SLACK_WEBHOOK_URL").then(|| sink.url(mode))
+            })
+            .expect("valid config");
+            let handler = Handler::new(
+                SlackWebhook::new(c.webhook.expect_url(), c.timeout).expect("client"),
+                RecordingQueue::with_dlq(),
+                c.timeout,
+            );
+            let resp = run_batch(
+                &handler,
+                batch(vec![received("m1", &envelope("s", "hello"), receives)]),
+                later(),
+            )
+            .await;
+            let want_failed: &[&str] = if failed { &["m1"] } else { &[] };
+            assert_eq!(failed_ids(&resp), want_failed, "{mode}");
+            let dead: Vec<_> = handler.queue.dead_lettered.borrow().clone();
+            assert_eq!(
+                dead,
+                dlq.map(|t| ("m1".to_owned(), t))
+                    .into_iter()
+                    .collect::<Vec<_>>(),
+                "{mode}"
+            );
+            let delayed: Vec<_> = handler.queue.delayed.borrow().clone();
+            assert_eq!(
+                delayed,
+                delay
+                    .map(|d| ("m1".to_owned(), d))
+                    .into_iter()
+                    .collect::<Vec<_>>(),
+                "{mode}"
+            );
+            assert_eq!(sink.posts().len(), posts, "{mode}");
+        }
+    }
+
+    /// Without NOTIFIER_DLQ_URL a permanent error is a batch item failure (the redrive policy
+    /// moves it), never lost.
+    #[tokio::test]
+    async fn permanent_without_a_dlq_is_left_to_the_redrive_policy() {
+        let fake = FakeWebhook::answering(vec![Err(Error::Permanent {
+            status: 404,
+            body: "no_service".into(),
+        })]);
+        let handler = Handler::new(fake, RecordingQueue::default(), Duration::from_secs(5));
+        let resp = run_batch(&handler, batch(vec![record("m1", Some("a"))]), later()).await;
+        assert_failed(&resp, &["m1"]);
+        assert!(
+            handler.queue.delayed.borrow().is_empty(),
+            "no backoff for it"
+        );
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let b = Backoff::DEFAULT;
+        let delays: Vec<u64> = (1..=12).map(|n| b.delay(n).as_secs()).collect();
+        assert_eq!(
+            delays,
+            [30, 60, 120, 240, 480, 900, 900, 900, 900, 900, 900, 900]
+        );
+        // with maxReceiveCount 12, the last try is at least an hour after the first
+        let to_last: u64 = delays[..11].iter().sum();
+        assert!(to_last >= 3600, "{to_last}");
+        assert_eq!(b.delay(0), Duration::from_secs(30));
+        assert_eq!(b.delay(u32::MAX), Duration::from_secs(900));
+    }
+
+    /// A shared buffer the tracing subscriber writes to.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("log lock").extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The notifier's logs (debug level, JSON like on Lambda) on success and on every failure
+    /// path: bad or missing secret, 4xx, 5xx, 429, timeout, connection refused, bad payload. The
+    /// webhook URL, its path and its token appear nowhere.
+    #[tokio::test]
+    async fn no_log_line_contains_the_webhook_url() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(move || writer.clone())
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+
+        let sink = Sink::start().await;
+        let closed = Sink::closed_port_url().await;
+        let mut urls: Vec<String> = [
+            "ok",
+            "invalid-blocks",
+            "invalid",
+            "gone",
+            "forbidden",
+            "archived",
+            "error",
+            "error-html",
+            "ratelimit",
+            "ratelimit-long",
+            "ratelimit-no-header",
+            "redirect",
+            "hang",
+        ]
+        .iter()
+        .map(|m| sink.url(m))
+        .collect();
+        urls.push(closed.clone());
+        for url in &urls {
+            let c = crate::config::Config::from_lookup(|k| match k {
+                "SLACK_WEBHOOK_URL" => Some(url.clone()),
+                "SLACK_TIMEOUT_MS" => Some("300".into()),
+                _ => None,
+            })
+            .expect("valid config");
+            let handler = Handler::new(
+                SlackWebhook::new(c.webhook.expect_url(), c.timeout).expect("client"),
+                RecordingQueue::with_dlq(),
+                c.timeout,
+            );
+            let resp = run_batch(
+                &handler,
+                batch(vec![
+                    received("m1", &envelope("s", "hello"), 1),
+                    record("m-empty", Some(" ")),
+                ]),
+                later(),
+            )
+            .await;
+            assert!(resp.batch_item_failures.len() <= 2);
+        }
+        // the secret's failure paths, as main.rs reports them
+        for secret in [
+            "hooks.slack.com/services/T0/B0/SECRETTOKEN",
+            "http://hooks.slack.com/services/T0/B0/SECRETTOKEN",
+            r#"{"url": "SECRETTOKEN"}"#,
+            r#"{"link": "https://hooks.slack.com/services/T0/B0/SECRETTOKEN"}"#,
+        ] {
+            let err = crate::aws::webhook_from_secret(secret).expect_err("bad secret");
+            tracing::error!(error_type = err.error_type(), error = %err, "cannot start");
+        }
+        let err = crate::config::Config::from_lookup(|k| match k {
+            "SLACK_WEBHOOK_URL" => Some(sink.url("ok")),
+            "SLACK_WEBHOOK_SECRET_ARN" => Some("ecs-rerun/slack".into()),
+            _ => None,
+        })
+        .expect_err("both set");
+        tracing::error!(error_type = err.error_type(), error = %err, "cannot start");
+
+        let logs = String::from_utf8(captured.0.lock().expect("log lock").clone()).expect("utf-8");
+        for kind in [
+            "EcsRerunNotifier.SlackPermanent",
+            "EcsRerunNotifier.SlackTextRejected",
+            "EcsRerunNotifier.SlackRejected",
+            "EcsRerunNotifier.SlackUnavailable",
+            "EcsRerunNotifier.RateLimited",
+            "EcsRerunNotifier.Timeout",
+            "EcsRerunNotifier.Connect",
+            "EcsRerunNotifier.Request",
+            "EcsRerunNotifier.EmptyBody",
+            "EcsRerunNotifier.Secret",
+            "EcsRerunNotifier.ConflictingEnv",
+            "posted to Slack",
+        ] {
+            assert!(logs.contains(kind), "the logs cover {kind}:\n{logs}");
+        }
+        // the host may show (hyper's debug lines name it; hooks.slack.com is public), the path
+        // with its token never
+        for leak in ["/services/", "SECRET/", "SECRETTOKEN"] {
+            assert!(!logs.contains(leak), "{leak} in the logs:\n{logs}");
+        }
+        assert!(!logs.contains(&closed), "{logs}");
+        assert!(!logs.contains(&sink.url("ok")), "{logs}");
     }
 }

@@ -1,5 +1,6 @@
 //! A real Slack-webhook sink on 127.0.0.1 for tests: records every POST and answers by the last
-//! path segment (`ok`, `invalid`, `gone`, `error`, `error-html`, `redirect`, `ratelimit`,
+//! path segment (`ok`, `invalid`, `invalid-blocks` (text only accepted), `gone`, `forbidden`, `archived`,
+//! `unauthorized`, `error`, `error-html`, `redirect`, `ratelimit`,
 //! `ratelimit-no-header`, `ratelimit-once`, `ratelimit-long`, `hang`).
 
 use std::net::SocketAddr;
@@ -73,12 +74,17 @@ impl Drop for Sink {
     }
 }
 
+fn is_text_only(body: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(body).is_ok_and(|v| v.get("blocks").is_none())
+}
+
 async fn hook(
     State(state): State<SinkState>,
     Path(mode): Path<String>,
     headers: HeaderMap,
     body: String,
 ) -> Response {
+    let last_body = body.clone();
     let seen = {
         let mut posts = state.posts.lock().expect("sink lock");
         posts.push(Post {
@@ -104,6 +110,12 @@ async fn hook(
         "ok" => (StatusCode::OK, "ok").into_response(),
         "invalid" => (StatusCode::BAD_REQUEST, "invalid_payload").into_response(),
         "gone" => (StatusCode::NOT_FOUND, "no_service").into_response(),
+        "forbidden" => (StatusCode::FORBIDDEN, "action_prohibited").into_response(),
+        "archived" => (StatusCode::GONE, "channel_is_archived").into_response(),
+        "unauthorized" => (StatusCode::UNAUTHORIZED, "invalid_token").into_response(),
+        // blocks refused, the text-only post accepted
+        "invalid-blocks" if is_text_only(&last_body) => (StatusCode::OK, "ok").into_response(),
+        "invalid-blocks" => (StatusCode::BAD_REQUEST, "invalid_blocks").into_response(),
         "error" => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error").into_response(),
         "error-html" => (
             StatusCode::BAD_GATEWAY,
