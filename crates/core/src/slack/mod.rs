@@ -2,12 +2,15 @@
 //! - our notifications (CONTRACT §5) → header by outcome, fields, why, tasks/failures, links
 //!   (`ecs_rerun`: one row per kind);
 //! - another app's Amazon Q custom notification → its title, description and next steps;
+//! - a CloudWatch alarm state change (the `alarm` kind) → header by state, what it watches, why,
+//!   when, a console link (`alarm`);
 //! - anything else → the text, escaped, in a section (`generic`).
 //!
 //! Every piece of data is escaped (`&`, `<`, `>`), so nothing in an event can ping a channel or
 //! forge a link ([`escape()`]), and every text respects Slack's limits, truncated visibly
 //! ("…(truncated)", [`blocks`]).
 
+pub mod alarm;
 pub mod blocks;
 mod ecs_rerun;
 pub mod escape;
@@ -25,7 +28,10 @@ use crate::notification::Notification;
 pub fn render_sns(subject: Option<&str>, message: &str) -> SlackMessage {
     match Notification::parse(message) {
         Ok(n) => render_notification_with_subject(subject, &n),
-        Err(_) => generic::render_plain(subject, message),
+        Err(_) => match alarm::Alarm::parse(message) {
+            Some(a) => alarm::render(&a),
+            None => generic::render_plain(subject, message),
+        },
     }
 }
 
