@@ -237,7 +237,11 @@ fn set_bits(
         if a < lo || b > hi || a > hi || b < lo || (a > b && offset != 0) {
             return Err(Error::expr(
                 full,
-                format!("{field}: {range:?} is outside {}-{}", lo + offset, hi + offset),
+                format!(
+                    "{field}: {range:?} is outside {}-{}",
+                    lo + offset,
+                    hi + offset
+                ),
             ));
         }
         // a range that wraps (FRI-MON, 22-2) goes round the field, as in Quartz
