@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,13 +86,34 @@ def deploy(
     max_receive_count: int | None = None,
     log: Any = print,
     previous: tuple[str, str] | None = None,
+    update_from_env: bool = True,
 ) -> Deployed:
     """Create the stack from template_path; with previous=(template, asl) create it from that
     (an older release) first and then UPDATE it to template_path, as an upgrade would."""
+    rev = os.environ.get("ECS_RERUN_UPDATE_FROM", "")
+    if previous is None and rev and update_from_env:
+        # scripts/stack-update-test runs a pipeline scenario on a stack updated from release `rev`.
+        import stack_update  # noqa: PLC0415 - it imports this module
+
+        tmp = tempfile.mkdtemp(prefix="ecs-rerun-previous-")
+        previous = (
+            stack_update.git_show(rev, "cloudformation/template.yaml", tmp),
+            stack_update.git_show(rev, "statemachine/rerun.asl.json", tmp),
+        )
+        log(f"deploy: ECS_RERUN_UPDATE_FROM={rev}: create from {rev}'s template, then update")
     if previous is not None:
         prev_tpl_path, prev_asl = previous
         old = deploy(
-            c, prev_tpl_path, prev_asl, params, bins, stack_name, visibility_timeout, max_receive_count, log
+            c,
+            prev_tpl_path,
+            prev_asl,
+            params,
+            bins,
+            stack_name,
+            visibility_timeout,
+            max_receive_count,
+            log,
+            update_from_env=False,
         )
         return update(c, old.stack_name, template_path, asl_path, params, bins, visibility_timeout, max_receive_count, log)
     tpl, out_tpl, info, params, pseudo, account = _prepare(
