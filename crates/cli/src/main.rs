@@ -10,6 +10,7 @@ mod package;
 mod plan;
 mod preview;
 mod quick_create;
+mod redrive;
 
 use std::process::ExitCode;
 
@@ -40,6 +41,8 @@ enum Command {
     Doctor(doctor::Args),
     /// For every run each ECS schedule should have made in a window, say what happened.
     Audit(audit::Args),
+    /// Move dead-lettered messages back to their queue (SQS StartMessageMoveTask), with progress.
+    Redrive(redrive::Args),
 }
 
 impl Command {
@@ -50,6 +53,7 @@ impl Command {
             Command::Package(args) => package::run(args),
             Command::QuickCreateUrl(args) => quick_create::run(args),
             Command::Doctor(args) => doctor::run(args),
+            Command::Redrive(args) => redrive::run(args),
             Command::Audit(args) => audit::run(args),
         }
     }
