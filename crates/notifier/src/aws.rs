@@ -297,4 +297,82 @@ mod tests {
             assert_eq!(queue_url_of_arn(arn).as_deref(), want, "{arn}");
         }
     }
+
+    fn sqs_record() -> SqsMessage {
+        let mut m = SqsMessage::default();
+        m.message_id = Some("m1".into());
+        m.body = Some("{\"Type\":\"Notification\"}".into());
+        m.receipt_handle = Some("AQEB-receipt".into());
+        m.event_source_arn = Some("arn:aws:sqs:us-east-1:123456789012:ecs-rerun-notifier".into());
+        m
+    }
+
+    const DLQ: &str = "https://sqs.us-east-1.amazonaws.com/123456789012/ecs-rerun-notifier-dlq";
+
+    #[tokio::test]
+    async fn dead_letter_sends_the_body_with_its_error_type_to_the_dlq() {
+        use aws_sdk_sqs::operation::send_message::SendMessageOutput;
+        let rule = mock!(aws_sdk_sqs::Client::send_message)
+            .match_requests(|r| {
+                r.queue_url() == Some(DLQ)
+                    && r.message_body() == Some("{\"Type\":\"Notification\"}")
+                    && r.message_attributes()
+                        .and_then(|a| a.get(ERROR_TYPE_ATTRIBUTE))
+                        .and_then(|v| v.string_value())
+                        == Some("EcsRerunNotifier.SlackPermanent")
+            })
+            .then_output(|| SendMessageOutput::builder().message_id("d1").build());
+        let client = mock_client!(aws_sdk_sqs, [&rule]);
+        let err = Error::Permanent {
+            status: 404,
+            body: "no_service".into(),
+        };
+        let queue = SqsQueue::new(client.clone(), Some(DLQ.into()));
+        assert!(queue.dead_letter(&sqs_record(), &err).await.expect("sent"));
+        assert_eq!(rule.num_calls(), 1);
+        // no DLQ configured: nothing sent, the caller leaves it to the redrive policy
+        let queue = SqsQueue::new(client, None);
+        assert!(
+            !queue
+                .dead_letter(&sqs_record(), &err)
+                .await
+                .expect("no call")
+        );
+        assert_eq!(rule.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn delay_changes_the_visibility_on_the_record_queue() {
+        use aws_sdk_sqs::operation::change_message_visibility::{
+            ChangeMessageVisibilityError, ChangeMessageVisibilityOutput,
+        };
+        let rule = mock!(aws_sdk_sqs::Client::change_message_visibility)
+            .match_requests(|r| {
+                r.queue_url()
+                    == Some("https://sqs.us-east-1.amazonaws.com/123456789012/ecs-rerun-notifier")
+                    && r.receipt_handle() == Some("AQEB-receipt")
+                    && r.visibility_timeout() == Some(120)
+            })
+            .then_output(|| ChangeMessageVisibilityOutput::builder().build());
+        let refused = mock!(aws_sdk_sqs::Client::change_message_visibility)
+            .then_error(|| ChangeMessageVisibilityError::unhandled("ReceiptHandleIsInvalid"));
+        let client = mock_client!(aws_sdk_sqs, RuleMode::Sequential, [&rule, &refused]);
+        let queue = SqsQueue::new(client, None);
+        queue
+            .delay(&sqs_record(), Duration::from_secs(120))
+            .await
+            .expect("changed");
+        let err = queue
+            .delay(&sqs_record(), Duration::from_secs(120))
+            .await
+            .expect_err("refused");
+        assert_eq!(err.error_type(), "EcsRerunNotifier.Queue");
+        assert!(
+            err.to_string().starts_with("SQS: ChangeMessageVisibility"),
+            "{err}"
+        );
+        let mut bare = sqs_record();
+        bare.receipt_handle = None;
+        assert!(queue.delay(&bare, Duration::from_secs(1)).await.is_err());
+    }
 }

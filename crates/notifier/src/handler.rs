@@ -66,10 +66,15 @@ impl<W: Webhook, Q: Queue> Handler<W, Q> {
 
     /// Another backoff (the burst benchmark's, in seconds rather than minutes).
     #[cfg(test)]
-    #[allow(dead_code)]
     pub fn with_backoff(mut self, backoff: Backoff) -> Self {
         self.backoff = backoff;
         self
+    }
+
+    /// The queue port (tests).
+    #[cfg(test)]
+    pub fn queue(&self) -> &Q {
+        &self.queue
     }
 
     /// Whether waiting `wait` and posting again still ends before the deadline (with the answer

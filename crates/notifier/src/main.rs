@@ -4,6 +4,8 @@
 
 mod adapters;
 mod aws;
+#[cfg(test)]
+mod burst;
 mod config;
 mod error;
 mod handler;

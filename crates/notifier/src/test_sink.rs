@@ -17,6 +17,10 @@ use axum::routing::post;
 #[derive(Debug, Clone)]
 pub struct Post {
     pub mode: String,
+    /// When the sink received it.
+    pub at: std::time::Instant,
+    /// What the sink answered.
+    pub status: u16,
     pub content_type: String,
     pub body: String,
 }
@@ -89,6 +93,8 @@ async fn hook(
         let mut posts = state.posts.lock().expect("sink lock");
         posts.push(Post {
             mode: mode.clone(),
+            at: std::time::Instant::now(),
+            status: 0,
             content_type: headers
                 .get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
@@ -98,6 +104,31 @@ async fn hook(
         });
         posts.iter().filter(|p| p.mode == mode).count()
     };
+    let response = answer(&mode, &last_body, seen, &state).await;
+    if let Some(p) = state
+        .posts
+        .lock()
+        .expect("sink lock")
+        .iter_mut()
+        .rev()
+        .find(|p| p.mode == mode)
+    {
+        p.status = response.status().as_u16();
+    }
+    response
+}
+
+/// The number in the first `burst-<n>` of `body`.
+pub fn burst_token(body: &str) -> Option<u32> {
+    let start = body.find("burst-")? + "burst-".len();
+    let digits: String = body[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+async fn answer(mode: &str, last_body: &str, seen: usize, state: &SinkState) -> Response {
     let rate_limited = |after: &'static str| {
         (
             StatusCode::TOO_MANY_REQUESTS,
@@ -106,7 +137,30 @@ async fn hook(
         )
             .into_response()
     };
-    match mode.as_str() {
+    match mode {
+        // the burst: notification n is refused for good when n % 100 == 0 (1 %); its first post
+        // is rate limited (Retry-After: 1) when n % 5 == 1 (20 %), fails with 500 when
+        // n % 10 == 3 (10 %); everything else is accepted
+        "burst" => {
+            let Some(n) = burst_token(last_body) else {
+                return (StatusCode::BAD_REQUEST, "invalid_payload").into_response();
+            };
+            let tries = state
+                .posts
+                .lock()
+                .expect("sink lock")
+                .iter()
+                .filter(|p| p.mode == "burst" && burst_token(&p.body) == Some(n))
+                .count();
+            match (n % 100, n % 5, n % 10, tries) {
+                (0, _, _, _) => (StatusCode::NOT_FOUND, "no_service").into_response(),
+                (_, 1, _, 1) => rate_limited("1"),
+                (_, _, 3, 1) => {
+                    (StatusCode::INTERNAL_SERVER_ERROR, "internal_error").into_response()
+                }
+                _ => (StatusCode::OK, "ok").into_response(),
+            }
+        }
         "ok" => (StatusCode::OK, "ok").into_response(),
         "invalid" => (StatusCode::BAD_REQUEST, "invalid_payload").into_response(),
         "gone" => (StatusCode::NOT_FOUND, "no_service").into_response(),
@@ -114,7 +168,7 @@ async fn hook(
         "archived" => (StatusCode::GONE, "channel_is_archived").into_response(),
         "unauthorized" => (StatusCode::UNAUTHORIZED, "invalid_token").into_response(),
         // blocks refused, the text-only post accepted
-        "invalid-blocks" if is_text_only(&last_body) => (StatusCode::OK, "ok").into_response(),
+        "invalid-blocks" if is_text_only(last_body) => (StatusCode::OK, "ok").into_response(),
         "invalid-blocks" => (StatusCode::BAD_REQUEST, "invalid_blocks").into_response(),
         "error" => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error").into_response(),
         "error-html" => (
