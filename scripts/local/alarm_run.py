@@ -8,11 +8,13 @@ notifier can never hide its own alarm, nor loop."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
 import boto3
 
+import sink as sinkmod
 from common import Env, Fail, check, say
 
 OPERATOR_TOPIC = "ecs-rerun-local-operator"
@@ -85,16 +87,18 @@ def run_alarms(e: Env, sc: dict[str, Any], operator_queue: str) -> list[str]:
             posts = [p for p in e.sink.since(seq0) if name in json.dumps(p.body)]
             body = posts[0].body
             text = body.get("text", "") if isinstance(body, dict) else ""
-            check("ALARM" in text or "alarm" in text.lower(), f"alarm {logical}: Slack text fallback {text!r} does not say it is an alarm")
+            check(text.startswith(f"ALARM: {name}"), f"alarm {logical}: Slack text fallback {text!r} does not start with 'ALARM: {name}'")
+            head = sinkmod.header(body)
             check(
-                isinstance(body, dict) and any(b.get("type") == "header" for b in body.get("blocks") or []),
-                f"alarm {logical}: the Slack post is not the alarm rendering (no header block): {body}",
+                bool(re.search(e.spec["slackHeaders"]["alarm"], head)) and name in head,
+                f"alarm {logical}: the Slack header {head!r} is not the alarm rendering (slackHeaders.alarm)",
             )
             lines.append(f"  alarm {logical}: operator topic + Slack ({text[:100]})")
         else:
             time.sleep(float(sc.get("alarms", {}).get("quietSeconds", 2)))
             leaked = [p for p in e.sink.since(seq0) if name in json.dumps(p.body)]
-            check(not leaked, f"alarm {logical} watches the Slack path but reached Slack: {leaked[0].body}")
+            if leaked:
+                raise Fail(f"alarm {logical} watches the Slack path but reached Slack: {leaked[0].body}")
             lines.append(f"  alarm {logical}: operator topic only (the Slack path)")
         # back to OK quietly: OK actions, if any, must not fail the next alarm's checks
         cw.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="ecs-rerun local pipeline: reset")

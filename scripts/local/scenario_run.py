@@ -4,7 +4,9 @@ pipeline (executions, notifier, Slack or its DLQ), then the checks."""
 from __future__ import annotations
 
 import json
+import os
 import time
+import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -224,7 +226,8 @@ def run_scenario(e: Env, sc: dict[str, Any]) -> Result:
         res.why = str(f)
         return res
     except Exception as ex:  # a harness or AWS-API error is a failure of this scenario, not a crash  # noqa: BLE001
-        res.why = f"{type(ex).__name__}: {ex}"
+        tb = traceback.extract_tb(ex.__traceback__)[-1]
+        res.why = f"{type(ex).__name__}: {ex} (at {os.path.basename(tb.filename)}:{tb.lineno})"
         return res
     finally:
         res.seconds = time.time() - t_start
