@@ -202,11 +202,15 @@ fn bad_paths_and_bad_config_exit_2_with_one_line() {
 
 #[test]
 fn links_refuse_waits_longer_than_one_execution() {
+    let template = repo().join("cloudformation/template.yaml");
+    let template = template.to_str().expect("utf-8 path").to_string();
     let link = |params: &[&str]| {
         let mut args = vec![
             "quick-create-url",
             "--template-url",
             "https://ecs-rerun-artifacts.s3.us-east-1.amazonaws.com/ecs-rerun/v0.1.0/template.yaml",
+            "--template-file",
+            &template,
         ];
         for p in params {
             args.extend(["--param", p]);
@@ -231,6 +235,53 @@ fn links_refuse_waits_longer_than_one_execution() {
         "BackoffRate=1",
     ]);
     assert!(fits.status.success(), "{fits:?}");
+}
+
+#[test]
+fn links_refuse_no_echo_params() {
+    // CloudFormation ignores NoEcho parameters in a quick-create link: the binary says so, exit 2,
+    // one line, without repeating the value; with --param and no template to read, it refuses too.
+    let template = repo().join("cloudformation/template.yaml");
+    let template = template.to_str().expect("utf-8 path");
+    let url =
+        "https://ecs-rerun-artifacts.s3.us-east-1.amazonaws.com/ecs-rerun/v0.1.0/template.yaml";
+    let webhook = "SlackWebhookUrl=https://hooks.slack.com/services/T000/B000/XXXX";
+    let out = run(&[
+        "quick-create-url",
+        "--template-url",
+        url,
+        "--template-file",
+        template,
+        "--param",
+        webhook,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with(
+            "ecs-rerun: error: SlackWebhookUrl is NoEcho: a quick-create link cannot carry it"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("hooks.slack.com"), "{err}");
+    let out = run(&[
+        "quick-create-url",
+        "--template-url",
+        url,
+        "--param",
+        "MaxAttempts=3",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("pass --template-file"),
+        "{out:?}"
+    );
+    let out = run(&["quick-create-url", "--template-url", url]);
+    assert!(
+        out.status.success(),
+        "no --param, no template needed: {out:?}"
+    );
 }
 
 #[test]
