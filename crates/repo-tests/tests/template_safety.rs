@@ -227,12 +227,16 @@ fn every_delivery_has_a_dead_letter_queue() {
         text(&target["DeadLetterConfig"]["Arn"]).contains("RuleDeadLetterQueue"),
         "the rule's SQS target has a DLQ"
     );
-    assert!(target["RetryPolicy"]["MaximumRetryAttempts"]
-        .as_u64()
-        .is_some());
-    assert!(target["RetryPolicy"]["MaximumEventAgeInSeconds"]
-        .as_u64()
-        .is_some());
+    assert!(
+        target["RetryPolicy"]["MaximumRetryAttempts"]
+            .as_u64()
+            .is_some()
+    );
+    assert!(
+        target["RetryPolicy"]["MaximumEventAgeInSeconds"]
+            .as_u64()
+            .is_some()
+    );
     let subscription = &resources["NotifierSubscription"];
     assert!(
         text(&subscription["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
@@ -456,10 +460,10 @@ fn the_webhook_secret_is_readable_and_nothing_more() {
         Some("NotifierDeadLetterQueue")
     );
 
-    let statements = resources["NotifierRole"]["Properties"]["Policies"][0]["PolicyDocument"]
-        ["Statement"]
-        .as_sequence()
-        .expect("statements");
+    let statements =
+        resources["NotifierRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+            .as_sequence()
+            .expect("statements");
     let conditional = |sid: &str| -> (String, Value) {
         statements
             .iter()
