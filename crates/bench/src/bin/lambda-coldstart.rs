@@ -79,6 +79,12 @@ struct Args {
     #[arg(long, value_enum)]
     webhook_sink: Option<SinkScheme>,
 
+    /// With --webhook-sink: hand the Lambda the sink's URL through a Secrets Manager secret instead
+    /// of SLACK_WEBHOOK_URL: serve GetSecretValue on loopback (plain HTTP, AWS_ENDPOINT_URL) and set
+    /// SLACK_WEBHOOK_SECRET_ARN (the notifier reads it once during init).
+    #[arg(long, requires = "webhook_sink")]
+    webhook_secret: bool,
+
     /// Do not hand the Lambda a CA bundle file (SSL_CERT_FILE): its TLS roots then come from the
     /// host's own layout (on Debian every entry of /etc/ssl/certs as well as the bundle: more init
     /// than Lambda's single bundle file, docs/PERFORMANCE.md says how much). Incompatible with an
@@ -383,6 +389,40 @@ async fn slack_handle(stats: Arc<PeerStats>, req: Request<Incoming>) -> Response
     } else {
         stats.unexpected.fetch_add(1, Ordering::Relaxed);
         reply(StatusCode::BAD_REQUEST, "text/plain", "invalid_payload")
+    }
+}
+
+/// Secrets Manager JSON-1.1 endpoint answering `GetSecretValue` with the webhook URL.
+async fn secret_handle(url: Arc<String>, req: Request<Incoming>) -> Response<Body> {
+    let target = req
+        .headers()
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body = read_body(req).await;
+    let id = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v.get("SecretId").and_then(Value::as_str).map(str::to_owned));
+    match (target.as_str(), id) {
+        ("secretsmanager.GetSecretValue", Some(id)) => reply(
+            StatusCode::OK,
+            "application/x-amz-json-1.1",
+            json!({
+                "ARN": id,
+                "Name": "ecs-rerun/slack",
+                "VersionId": "00000000-0000-0000-0000-000000000001",
+                "SecretString": url.as_str(),
+                "VersionStages": ["AWSCURRENT"],
+                "CreatedDate": 1.7e9,
+            })
+            .to_string(),
+        ),
+        _ => reply(
+            StatusCode::BAD_REQUEST,
+            "application/x-amz-json-1.1",
+            r#"{"__type":"InvalidRequestException","message":"unexpected request"}"#,
+        ),
     }
 }
 
@@ -799,11 +839,24 @@ async fn measure(args: &Args, payload: &Bytes, work: &Path, bootstrap_size: u64)
         } else {
             "http"
         };
-        set(
-            &mut env,
-            "SLACK_WEBHOOK_URL",
-            format!("{scheme}://{addr}/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX"),
-        );
+        let url =
+            format!("{scheme}://{addr}/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX");
+        if args.webhook_secret {
+            let (l, sm_addr) = bind().await?;
+            let secret = Arc::new(url);
+            tokio::spawn(serve_http(l, None, move |req| {
+                secret_handle(secret.clone(), req)
+            }));
+            set(&mut env, "AWS_ENDPOINT_URL", format!("http://{sm_addr}"));
+            set(
+                &mut env,
+                "SLACK_WEBHOOK_SECRET_ARN",
+                format!("arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:ecs-rerun/slack-AbCdEf"),
+            );
+            peer = "Slack webhook sink (loopback), URL from a Secrets Manager GetSecretValue (http, loopback)";
+        } else {
+            set(&mut env, "SLACK_WEBHOOK_URL", url);
+        }
     }
     // Lambda (provided.al2023) keeps its roots in one bundle file; give the function the same shape:
     // this host's roots, plus the benchmark CA when a peer speaks https.
