@@ -89,7 +89,7 @@ impl Error {
 /// Secrets Manager, which keeps the URL out of the stack altogether).
 fn no_echo_hint(name: &str, stack_name: &str) -> String {
     let update = format!(
-        "after creating the stack set it with `aws cloudformation update-stack --stack-name {stack_name} --use-previous-template --capabilities CAPABILITY_IAM --parameters ParameterKey={name},ParameterValue=<value>` (plus ParameterKey=<each other>,UsePreviousValue=true)"
+        "after creating the stack set it with `aws cloudformation update-stack --stack-name {stack_name} --use-previous-template --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --parameters ParameterKey={name},ParameterValue=<value>` (plus ParameterKey=<each other>,UsePreviousValue=true)"
     );
     if name == "SlackWebhookUrl" {
         format!(
