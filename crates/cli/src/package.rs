@@ -106,6 +106,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for key in &published.keys {
         eprintln!("uploaded s3://{}/{key}", published.bucket);
     }
+    for (parameter, version) in &published.pinned_versions {
+        eprintln!("pinned {parameter} = {version}");
+    }
     eprintln!("template: {}", published.template_url);
     eprintln!("quick-create link ({}):", published.region);
     println!("{}", published.quick_create_url);

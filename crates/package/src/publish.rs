@@ -1,9 +1,10 @@
 //! `ecs-rerun package`: upload the two Lambda zips, the state machine definition and a deployable
 //! template to `s3://<bucket>/<prefix>`, and return the template's URL and quick-create link.
 //!
-//! Every local input is read (and the template edited) before the first request, so a missing zip
-//! never leaves a half-published release; the template goes up last, so a published template never
-//! points at objects that are not there yet.
+//! Every local input is read (and the template's bucket and prefix set) before the first request,
+//! so a missing zip never leaves a half-published release; the template goes up last, pinned to the
+//! object versions S3 gave the uploads (a versioned bucket, as the release buckets are), so a
+//! published template never points at objects that are not there yet, nor at a later replacement.
 
 use std::path::{Path, PathBuf};
 
@@ -28,6 +29,14 @@ pub const TEMPLATE_KEY: &str = "template.yaml";
 pub const BUCKET_PARAMETER: &str = "ArtifactBucket";
 /// The template parameter naming the artifacts' key prefix.
 pub const PREFIX_PARAMETER: &str = "ArtifactPrefix";
+/// The template parameters pinning each artifact's S3 object version, by artifact key: filled
+/// with the `VersionId` S3 answered for the upload (a versioned bucket), so replacing an object
+/// never changes a deployed stack; left as they are when the bucket keeps no versions.
+pub const VERSION_PARAMETERS: [(&str, &str); 3] = [
+    (STARTER_ZIP_KEY, "StarterZipVersion"),
+    (NOTIFIER_ZIP_KEY, "NotifierZipVersion"),
+    (STATE_MACHINE_KEY, "DefinitionVersion"),
+];
 
 /// Where the files to publish are on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,6 +125,9 @@ pub struct Published {
     pub prefix: String,
     /// The keys written, in upload order (the template last).
     pub keys: Vec<String>,
+    /// The object versions pinned in the published template, `(parameter, version id)`, in
+    /// upload order; empty when the bucket is not versioned.
+    pub pinned_versions: Vec<(String, String)>,
     /// URL of the deployable template (behind the endpoint override, if one is configured).
     pub template_url: String,
     /// The console's quick-create link for it.
@@ -192,7 +204,7 @@ async fn upload(
     }
     let s3 = aws_sdk_s3::Client::from_conf(s3_config.build());
 
-    let uploads: [(&str, Vec<u8>, &str); 4] = [
+    let artifacts: [(&str, Vec<u8>, &str); 3] = [
         (STARTER_ZIP_KEY, contents.starter, "application/zip"),
         (NOTIFIER_ZIP_KEY, contents.notifier, "application/zip"),
         (
@@ -200,25 +212,37 @@ async fn upload(
             contents.state_machine,
             "application/json",
         ),
-        (TEMPLATE_KEY, template.into_bytes(), "application/yaml"),
     ];
-    let mut keys = Vec::with_capacity(uploads.len());
-    for (name, body, content_type) in uploads {
-        let key = format!("{prefix}{name}");
-        s3.put_object()
-            .bucket(&request.bucket)
-            .key(&key)
-            .content_type(content_type)
-            .body(ByteStream::from(body))
-            .send()
-            .await
-            .map_err(|e| Error::Upload {
-                bucket: request.bucket.clone(),
-                key: key.clone(),
-                message: one_line(&DisplayErrorContext(&e).to_string()),
-            })?;
+    let mut keys = Vec::with_capacity(artifacts.len() + 1);
+    let mut pinned_versions = Vec::new();
+    for (name, body, content_type) in artifacts {
+        let (key, version) = put(&s3, &request.bucket, &prefix, name, body, content_type).await?;
+        if let (Some(version), Some((_, parameter))) = (
+            version,
+            VERSION_PARAMETERS
+                .iter()
+                .find(|(artifact, _)| *artifact == name),
+        ) {
+            pinned_versions.push(((*parameter).to_string(), version));
+        }
         keys.push(key);
     }
+    // the template goes up last, pinned to exactly the objects just written
+    let pins: Vec<(&str, &str)> = pinned_versions
+        .iter()
+        .map(|(p, v)| (p.as_str(), v.as_str()))
+        .collect();
+    let template = set_parameter_defaults(&template, &pins)?;
+    let (key, _) = put(
+        &s3,
+        &request.bucket,
+        &prefix,
+        TEMPLATE_KEY,
+        template.into_bytes(),
+        "application/yaml",
+    )
+    .await?;
+    keys.push(key);
 
     let template_key = format!("{prefix}{TEMPLATE_KEY}");
     let template_url = match &endpoint {
@@ -232,9 +256,41 @@ async fn upload(
         bucket: request.bucket.clone(),
         prefix,
         keys,
+        pinned_versions,
         template_url,
         quick_create_url,
     })
+}
+
+/// One `PutObject` of `<prefix><name>`; returns the key and the version id S3 gave it (only a
+/// versioned bucket gives one).
+async fn put(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+    name: &str,
+    body: Vec<u8>,
+    content_type: &str,
+) -> Result<(String, Option<String>), Error> {
+    let key = format!("{prefix}{name}");
+    let out = s3
+        .put_object()
+        .bucket(bucket)
+        .key(&key)
+        .content_type(content_type)
+        .body(ByteStream::from(body))
+        .send()
+        .await
+        .map_err(|e| Error::Upload {
+            bucket: bucket.to_string(),
+            key: key.clone(),
+            message: one_line(&DisplayErrorContext(&e).to_string()),
+        })?;
+    let version = out
+        .version_id()
+        .filter(|v| !v.is_empty() && *v != "null")
+        .map(str::to_string);
+    Ok((key, version))
 }
 
 /// The S3 endpoint override in force, if any: `AWS_ENDPOINT_URL_S3`, else the general one the
