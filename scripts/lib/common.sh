@@ -92,7 +92,7 @@ start_localstack() {
   log "starting LocalStack on 127.0.0.1:$LS_PORT"
   start_bg localstack "$logfile" env \
     GATEWAY_LISTEN="127.0.0.1:$LS_PORT" LOCALSTACK_HOST="127.0.0.1:$LS_PORT" \
-    SERVICES=stepfunctions,sns,sqs,events,cloudformation,iam,sts,s3,logs,cloudwatch,secretsmanager EAGER_SERVICE_LOADING=1 \
+    SERVICES=stepfunctions,sns,sqs,events,scheduler,cloudformation,iam,sts,s3,logs,cloudwatch,secretsmanager EAGER_SERVICE_LOADING=1 \
     ${mock:+SFN_MOCK_CONFIG="$mock"} DISABLE_EVENTS=1 SKIP_SSL_CERT_DOWNLOAD=1 \
     "$LS_VENV/bin/python" -m localstack.runtime.main
   LS_PID=$LAST_PID
