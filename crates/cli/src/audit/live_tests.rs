@@ -219,6 +219,14 @@ fn record(id: &str, time: &str, started_by: &str, td: &str, task: &str) -> Strin
 }
 
 fn cloudtrail() -> (aws_sdk_cloudtrail::Client, [Rule; 2]) {
+    cloudtrail_for("events-rule/nightly-export", "chronos-schedule/report")
+}
+
+/// RunTask at 10:00:04 by `ran_by` (task `TASK_RAN`), at 11:00:02 by `gone_by` (`TASK_GONE`).
+fn cloudtrail_for(
+    ran_by: &'static str,
+    gone_by: &'static str,
+) -> (aws_sdk_cloudtrail::Client, [Rule; 2]) {
     use aws_sdk_cloudtrail::Client;
     use aws_sdk_cloudtrail::types::{Event, LookupAttributeKey};
     let runtask = |r: &aws_sdk_cloudtrail::operation::lookup_events::LookupEventsInput| {
@@ -241,7 +249,7 @@ fn cloudtrail() -> (aws_sdk_cloudtrail::Client, [Rule; 2]) {
                         .cloud_trail_event(record(
                             "11111111-2222-4333-8444-555555555555",
                             "2026-03-02T10:00:04Z",
-                            "events-rule/nightly-export",
+                            ran_by,
                             "export:3",
                             TASK_RAN,
                         ))
@@ -261,7 +269,7 @@ fn cloudtrail() -> (aws_sdk_cloudtrail::Client, [Rule; 2]) {
                         .cloud_trail_event(record(
                             "66666666-7777-4888-9999-000000000000",
                             "2026-03-02T11:00:02Z",
-                            "chronos-schedule/report",
+                            gone_by,
                             "report:1",
                             TASK_GONE,
                         ))
@@ -288,7 +296,7 @@ fn ecs() -> (aws_sdk_ecs::Client, Rule) {
                     Task::builder()
                         .task_arn(TASK_RAN)
                         .cluster_arn(CLUSTER)
-                        .started_by("events-rule/nightly-export")
+                        .started_by("events-rule/whatever-started-it")
                         .last_status("STOPPED")
                         .created_at(aws_sdk_ecs::primitives::DateTime::from_secs(
                             t(10, 0, 4).timestamp(),
@@ -460,4 +468,137 @@ fn since_and_the_90_days() {
         crate::common::one_line(&err).contains("CloudTrail LookupEvents keeps 90 days"),
         "{err:#}"
     );
+}
+
+/// Rules and schedules from LocalStack (created here through the SDK), RunTask calls and fates
+/// from aws-smithy-mocks (LocalStack has neither CloudTrail LookupEvents nor ECS here).
+/// Run by scripts/audit-live-test, which starts LocalStack and sets ECS_RERUN_AUDIT_LS_ENDPOINT.
+#[tokio::test]
+#[ignore = "needs LocalStack: scripts/audit-live-test"]
+async fn localstack_rule_and_schedules() {
+    use aws_sdk_eventbridge::types::{EcsParameters as EbEcs, Target as EbTarget};
+    use aws_sdk_scheduler::types::{
+        EcsParameters, FlexibleTimeWindow, FlexibleTimeWindowMode, Target,
+    };
+    let endpoint = std::env::var("ECS_RERUN_AUDIT_LS_ENDPOINT")
+        .expect("ECS_RERUN_AUDIT_LS_ENDPOINT: LocalStack's URL (scripts/audit-live-test)");
+    let sdk = crate::doctor::aws::sdk_config(Some("us-east-1"), None, Some(&endpoint))
+        .await
+        .expect("SDK config");
+    let events = aws_sdk_eventbridge::Client::new(&sdk);
+    let scheduler = aws_sdk_scheduler::Client::new(&sdk);
+    let td = |n: &str| format!("arn:aws:ecs:us-east-1:000000000000:task-definition/{n}:1");
+    let rule = events
+        .put_rule()
+        .name("ls-export")
+        .schedule_expression("cron(0 10 * * ? *)")
+        .send()
+        .await
+        .expect("PutRule");
+    events
+        .put_targets()
+        .rule("ls-export")
+        .targets(
+            EbTarget::builder()
+                .id("ecs")
+                .arn(CLUSTER)
+                .role_arn("arn:aws:iam::000000000000:role/events-ecs")
+                .ecs_parameters(
+                    EbEcs::builder()
+                        .task_definition_arn(td("export"))
+                        .build()
+                        .expect("ecs"),
+                )
+                .build()
+                .expect("target"),
+        )
+        .send()
+        .await
+        .expect("PutTargets");
+    events
+        .put_rule()
+        .name("ls-no-ecs")
+        .schedule_expression("rate(5 minutes)")
+        .send()
+        .await
+        .expect("PutRule");
+    let mut arns = Vec::new();
+    for (name, expr) in [
+        ("ls-report", "cron(0 11 * * ? *)"),
+        ("ls-sync", "cron(0 12 * * ? *)"),
+    ] {
+        let out = scheduler
+            .create_schedule()
+            .name(name)
+            .schedule_expression(expr)
+            .schedule_expression_timezone("UTC")
+            .flexible_time_window(
+                FlexibleTimeWindow::builder()
+                    .mode(FlexibleTimeWindowMode::Off)
+                    .build()
+                    .expect("window"),
+            )
+            .target(
+                Target::builder()
+                    .arn(CLUSTER)
+                    .role_arn("arn:aws:iam::000000000000:role/scheduler-ecs")
+                    .ecs_parameters(
+                        EcsParameters::builder()
+                            .task_definition_arn(td(name))
+                            .build()
+                            .expect("ecs"),
+                    )
+                    .build()
+                    .expect("target"),
+            )
+            .send()
+            .await
+            .expect("CreateSchedule");
+        arns.push(out.schedule_arn().to_string());
+    }
+    let (cloudtrail, _pages) =
+        cloudtrail_for("events-rule/ls-export", "chronos-schedule/ls-report");
+    let (ecs, _describe) = ecs();
+    let c = Clients {
+        events,
+        scheduler,
+        cloudtrail,
+        ecs,
+    };
+    let report = report(
+        &c,
+        t(10, 0, 0),
+        t(13, 0, 0),
+        TimeDelta::minutes(15),
+        t(13, 0, 0),
+    )
+    .await
+    .expect("live report");
+    let runs: Vec<(String, String, String)> = report
+        .json()
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|r| {
+            let s = |k: &str| r[k].as_str().expect("string").to_string();
+            (s("schedule"), s("status"), r["taskArns"].to_string())
+        })
+        .collect();
+    assert_eq!(
+        runs,
+        vec![
+            (
+                rule.rule_arn().expect("rule ARN").to_string(),
+                "ran".to_string(),
+                json!([TASK_RAN]).to_string()
+            ),
+            (
+                arns[0].clone(),
+                "launched".to_string(),
+                json!([TASK_GONE]).to_string()
+            ),
+            (arns[1].clone(), "missed".to_string(), "[]".to_string()),
+        ]
+    );
+    assert!(report.schedules.iter().all(|s| s.name != "ls-no-ecs"));
 }
