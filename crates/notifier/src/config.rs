@@ -8,6 +8,7 @@ use ecs_rerun_lambda::Env;
 use reqwest::Url;
 
 use crate::error::Error;
+use crate::handler::Backoff;
 
 /// `SLACK_WEBHOOK_URL`: the Slack incoming webhook (secret).
 pub const SLACK_WEBHOOK_URL: &str = "SLACK_WEBHOOK_URL";
@@ -16,6 +17,13 @@ pub const SLACK_WEBHOOK_URL: &str = "SLACK_WEBHOOK_URL";
 pub const SLACK_WEBHOOK_SECRET_ARN: &str = "SLACK_WEBHOOK_SECRET_ARN";
 /// `NOTIFIER_DLQ_URL`: the notifier's dead-letter queue, where permanent Slack errors go at once.
 pub const NOTIFIER_DLQ_URL: &str = "NOTIFIER_DLQ_URL";
+/// `SLACK_RETRY_BASE_SECONDS`: delay before a record whose post failed transiently is tried
+/// again, doubling per receive (default: [`Backoff::DEFAULT`]).
+pub const SLACK_RETRY_BASE_SECONDS: &str = "SLACK_RETRY_BASE_SECONDS";
+/// `SLACK_RETRY_MAX_SECONDS`: the longest of those delays.
+pub const SLACK_RETRY_MAX_SECONDS: &str = "SLACK_RETRY_MAX_SECONDS";
+/// Largest accepted retry delay: SQS's longest visibility timeout (12 h).
+pub const MAX_RETRY_SECONDS: u64 = 43_200;
 /// `SLACK_TIMEOUT_MS`: total time allowed for one POST to Slack.
 pub const SLACK_TIMEOUT_MS: &str = "SLACK_TIMEOUT_MS";
 /// Default of `SLACK_TIMEOUT_MS`.
@@ -75,6 +83,8 @@ pub struct Config {
     pub dlq_url: Option<String>,
     /// Total time allowed for one POST (connect included).
     pub timeout: Duration,
+    /// Per-message backoff after a transient failure.
+    pub backoff: Backoff,
 }
 
 impl Config {
@@ -114,10 +124,23 @@ impl Config {
                 |ms: &u64| (1..=MAX_TIMEOUT_MS).contains(ms),
             )?
             .unwrap_or(DEFAULT_TIMEOUT_MS);
+        let seconds = |name: &'static str, default: Duration| {
+            env.parse_where(
+                name,
+                &format!("seconds from 0 to {MAX_RETRY_SECONDS}"),
+                |s: &u64| *s <= MAX_RETRY_SECONDS,
+            )
+            .map(|v| v.map_or(default, Duration::from_secs))
+        };
+        let backoff = Backoff {
+            base: seconds(SLACK_RETRY_BASE_SECONDS, Backoff::DEFAULT.base)?,
+            cap: seconds(SLACK_RETRY_MAX_SECONDS, Backoff::DEFAULT.cap)?,
+        };
         Ok(Config {
             webhook,
             dlq_url,
             timeout: Duration::from_millis(timeout_ms),
+            backoff,
         })
     }
 }
@@ -212,6 +235,25 @@ mod tests {
         assert!(!err.to_string().contains("SECRETSECRET"), "{err}");
     }
 
+    #[test]
+    fn the_retry_backoff_defaults_and_overrides() {
+        let c = load(&[(SLACK_WEBHOOK_URL, SECRET)]).expect("valid");
+        assert_eq!(c.backoff, Backoff::DEFAULT);
+        let c = load(&[
+            (SLACK_WEBHOOK_URL, SECRET),
+            (SLACK_RETRY_BASE_SECONDS, "1"),
+            (SLACK_RETRY_MAX_SECONDS, "2"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            c.backoff,
+            Backoff {
+                base: Duration::from_secs(1),
+                cap: Duration::from_secs(2)
+            }
+        );
+    }
+
     /// Variables set, error type wanted, name the message must contain.
     type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
 
@@ -262,6 +304,19 @@ mod tests {
                 &[(SLACK_WEBHOOK_URL, SECRET), (SLACK_TIMEOUT_MS, "60001")],
                 "EcsRerunNotifier.InvalidEnv",
                 SLACK_TIMEOUT_MS,
+            ),
+            (
+                &[
+                    (SLACK_WEBHOOK_URL, SECRET),
+                    (SLACK_RETRY_BASE_SECONDS, "43201"),
+                ],
+                "EcsRerunNotifier.InvalidEnv",
+                SLACK_RETRY_BASE_SECONDS,
+            ),
+            (
+                &[(SLACK_WEBHOOK_URL, SECRET), (SLACK_RETRY_MAX_SECONDS, "-1")],
+                "EcsRerunNotifier.InvalidEnv",
+                SLACK_RETRY_MAX_SECONDS,
             ),
         ];
         for (vars, want_type, want_name) in cases {

@@ -64,8 +64,7 @@ impl<W: Webhook, Q: Queue> Handler<W, Q> {
         }
     }
 
-    /// Another backoff (the burst benchmark's, in seconds rather than minutes).
-    #[cfg(test)]
+    /// Another backoff (the configured one; the burst benchmark's, in seconds rather than minutes).
     pub fn with_backoff(mut self, backoff: Backoff) -> Self {
         self.backoff = backoff;
         self

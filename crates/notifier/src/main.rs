@@ -36,7 +36,7 @@ async fn main() -> ExitCode {
         };
         let webhook = SlackWebhook::new(url, config.timeout)?;
         let queue = SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), config.dlq_url);
-        Ok::<_, Error>(Handler::new(webhook, queue, config.timeout))
+        Ok::<_, Error>(Handler::new(webhook, queue, config.timeout).with_backoff(config.backoff))
     })
     .await
 }
