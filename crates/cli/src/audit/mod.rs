@@ -52,15 +52,9 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     output: Output,
-    /// Live: region (default: the AWS configuration).
-    #[arg(long, value_name = "REGION")]
-    region: Option<String>,
-    /// Live: AWS profile.
-    #[arg(long, value_name = "PROFILE")]
-    profile: Option<String>,
-    /// Live: endpoint override for every service (e.g. LocalStack on http://127.0.0.1:4566).
-    #[arg(long, value_name = "URL")]
-    endpoint_url: Option<String>,
+    /// Live: where the AWS calls go.
+    #[command(flatten)]
+    aws: crate::doctor::aws::AwsArgs,
 }
 
 /// Parses an RFC 3339 time flag.
@@ -109,12 +103,7 @@ pub fn live_report(args: &Args) -> anyhow::Result<Report> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let sdk = crate::doctor::aws::sdk_config(
-            args.region.as_deref(),
-            args.profile.as_deref(),
-            args.endpoint_url.as_deref(),
-        )
-        .await?;
+        let sdk = args.aws.sdk_config().await?;
         let clients = live::Clients {
             events: aws_sdk_eventbridge::Client::new(&sdk),
             scheduler: aws_sdk_scheduler::Client::new(&sdk),

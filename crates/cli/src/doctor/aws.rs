@@ -13,6 +13,33 @@ use aws_smithy_runtime_api::client::endpoint::EndpointPrefix;
 
 use crate::common::InputError;
 
+/// Where a command's AWS calls go (doctor, redrive, audit's live mode): the usual configuration
+/// chain, with these flags on top.
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
+pub struct AwsArgs {
+    /// Region (default: the AWS configuration: AWS_REGION, profile, …)
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Named profile of the AWS configuration (default: AWS_PROFILE, else default)
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+    /// Send every request to this endpoint instead of AWS (e.g. LocalStack: http://127.0.0.1:4566)
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
+impl AwsArgs {
+    /// The AWS configuration these flags select ([`sdk_config`]).
+    pub async fn sdk_config(&self) -> anyhow::Result<SdkConfig> {
+        sdk_config(
+            self.region.as_deref(),
+            self.profile.as_deref(),
+            self.endpoint_url.as_deref(),
+        )
+        .await
+    }
+}
+
 /// Loads the AWS configuration: `--profile`, `--region` and `--endpoint-url` win over the
 /// environment and the shared config files.
 pub async fn sdk_config(

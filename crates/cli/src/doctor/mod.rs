@@ -45,15 +45,8 @@ pub struct Args {
     /// Name (or id) of the deployed CloudFormation stack
     #[arg(long, value_name = "NAME")]
     pub stack_name: String,
-    /// Region (default: the AWS configuration: AWS_REGION, profile, …)
-    #[arg(long, value_name = "REGION")]
-    pub region: Option<String>,
-    /// Named profile of the AWS configuration (default: AWS_PROFILE, else default)
-    #[arg(long, value_name = "PROFILE")]
-    pub profile: Option<String>,
-    /// Send every request to this endpoint instead of AWS (e.g. LocalStack: http://127.0.0.1:4566)
-    #[arg(long, value_name = "URL")]
-    pub endpoint_url: Option<String>,
+    #[command(flatten)]
+    pub aws: aws::AwsArgs,
     /// Report format on stdout: text (one line per check) or json (an array)
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Output::Text)]
     pub output: Output,
@@ -118,12 +111,7 @@ pub async fn run_checks(
     (event_name, event): (String, RunTaskEvent),
     progress: &Progress,
 ) -> anyhow::Result<Vec<Check>> {
-    let sdk = aws::sdk_config(
-        args.region.as_deref(),
-        args.profile.as_deref(),
-        args.endpoint_url.as_deref(),
-    )
-    .await?;
+    let sdk = args.aws.sdk_config().await?;
     let clients = aws::Clients::new(&sdk);
     let stack = stack::resolve(&clients.cloudformation, &args.stack_name).await?;
 
@@ -175,15 +163,20 @@ mod tests {
         ])
         .expect("parses");
         assert_eq!(args.stack_name, "ecs-rerun");
-        assert_eq!(args.region.as_deref(), Some("eu-west-1"));
-        assert_eq!(args.profile.as_deref(), Some("ops"));
-        assert_eq!(args.endpoint_url.as_deref(), Some("http://127.0.0.1:4566"));
+        assert_eq!(args.aws.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(args.aws.profile.as_deref(), Some("ops"));
+        assert_eq!(
+            args.aws.endpoint_url.as_deref(),
+            Some("http://127.0.0.1:4566")
+        );
         assert_eq!(args.output, Output::Json);
         assert_eq!(args.event, Some(PathBuf::from("e.json")));
 
         let args: Args = try_parse_args(&["--stack-name", "s"]).expect("defaults");
         assert_eq!(args.output, Output::Text);
-        assert!(args.region.is_none() && args.endpoint_url.is_none() && args.event.is_none());
+        assert!(
+            args.aws.region.is_none() && args.aws.endpoint_url.is_none() && args.event.is_none()
+        );
         assert!(
             try_parse_args::<Args>(&[]).is_err(),
             "--stack-name is required"

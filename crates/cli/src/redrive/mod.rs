@@ -13,7 +13,7 @@ use std::time::Duration;
 use aws_sdk_sqs::types::QueueAttributeName;
 
 use crate::common::InputError;
-use crate::doctor::aws::{describe, sdk_config};
+use crate::doctor::aws::{AwsArgs, describe};
 use crate::doctor::stack::{self, NOTIFIER_DLQ, STARTER_DLQ, STARTER_QUEUE, Stack};
 
 /// The notifier's source queue (logical id in cloudformation/template.yaml).
@@ -59,15 +59,8 @@ pub struct Args {
     /// Seconds between progress polls
     #[arg(long, value_name = "SECONDS", default_value_t = 2)]
     pub poll_seconds: u64,
-    /// Region (default: the AWS configuration)
-    #[arg(long, value_name = "REGION")]
-    pub region: Option<String>,
-    /// AWS profile
-    #[arg(long, value_name = "PROFILE")]
-    pub profile: Option<String>,
-    /// Endpoint override for every service (e.g. LocalStack on http://127.0.0.1:4566)
-    #[arg(long, value_name = "URL")]
-    pub endpoint_url: Option<String>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
 /// Runs the command: progress on stdout, one line per step.
@@ -76,12 +69,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let sdk = sdk_config(
-            args.region.as_deref(),
-            args.profile.as_deref(),
-            args.endpoint_url.as_deref(),
-        )
-        .await?;
+        let sdk = args.aws.sdk_config().await?;
         let cfn = aws_sdk_cloudformation::Client::new(&sdk);
         let sqs = aws_sdk_sqs::Client::new(&sdk);
         let mut out = std::io::stdout().lock();

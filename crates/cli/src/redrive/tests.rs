@@ -25,9 +25,7 @@ fn args(queue: Option<Which>, no_wait: bool) -> Args {
         queue,
         no_wait,
         poll_seconds: 0,
-        region: None,
-        profile: None,
-        endpoint_url: None,
+        aws: AwsArgs::default(),
     }
 }
 
