@@ -316,6 +316,9 @@ class Resolver:
                 return str(self.eval(s)).split(sep)
             if k == "Fn::ToJsonString":
                 return json.dumps(self.eval(v))
+            if k == "Fn::FindInMap":
+                m, top, second = (self.eval(x) for x in v)
+                return self.eval(self.tpl["Mappings"][m][top][second])
         out = {k: self.eval(x) for k, x in node.items()}
         return {k: v for k, v in out.items() if v is not NO_VALUE}
 
