@@ -191,6 +191,18 @@ async fn read_body(req: Request<Incoming>) -> Bytes {
     }
 }
 
+/// An AWS JSON-protocol request: its `X-Amz-Target` operation and its body (`null` when not JSON).
+async fn aws_json_request(req: Request<Incoming>) -> (String, Value) {
+    let target = req
+        .headers()
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body = read_body(req).await;
+    (target, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Runtime API
 
@@ -341,14 +353,7 @@ struct PeerStats {
 
 /// Step Functions JSON-1.0 endpoint answering `StartExecution` with the ARN the real service would return.
 async fn sfn_handle(stats: Arc<PeerStats>, req: Request<Incoming>) -> Response<Body> {
-    let target = req
-        .headers()
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let body = read_body(req).await;
-    let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let (target, parsed) = aws_json_request(req).await;
     let sm = parsed["stateMachineArn"].as_str();
     let name = parsed["name"].as_str();
     match (target.as_str(), sm, name) {
@@ -394,16 +399,8 @@ async fn slack_handle(stats: Arc<PeerStats>, req: Request<Incoming>) -> Response
 
 /// Secrets Manager JSON-1.1 endpoint answering `GetSecretValue` with the webhook URL.
 async fn secret_handle(url: Arc<String>, req: Request<Incoming>) -> Response<Body> {
-    let target = req
-        .headers()
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let body = read_body(req).await;
-    let id = serde_json::from_slice::<Value>(&body)
-        .ok()
-        .and_then(|v| v.get("SecretId").and_then(Value::as_str).map(str::to_owned));
+    let (target, parsed) = aws_json_request(req).await;
+    let id = parsed["SecretId"].as_str().map(str::to_owned);
     match (target.as_str(), id) {
         ("secretsmanager.GetSecretValue", Some(id)) => reply(
             StatusCode::OK,
