@@ -6,6 +6,7 @@ ROOT="${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 LOCAL_DIR="${ECS_RERUN_LOCAL_DIR:-$ROOT/.local}"
 LS_VENV="$LOCAL_DIR/localstack-venv"
 TOOLS_VENV="$LOCAL_DIR/tools-venv"
+MOTO_VENV="$LOCAL_DIR/moto-venv"
 
 # Pins: the versions the local harness was verified with (newer ones broke it).
 LOCALSTACK_PIN="localstack-core[runtime]==2026.3.0"
@@ -22,6 +23,11 @@ ZIGLANG_VERSION="0.17.1"
 JSONATA_PYTHON_VERSION="0.7.1"
 JSONATA_PYTHON_PIN="jsonata-python==$JSONATA_PYTHON_VERSION"
 JSONATA_JS_VERSION="2.0.6"
+# moto (PyPI): the DynamoDB emulator for the watchdog's FactsTable (LocalStack's DynamoDB downloads
+# Java 21 and DynamoDB Local at start, which this machine cannot reach). Its server extra brings
+# moto_server (Flask); dynamodb brings py-partiql-parser.
+MOTO_VERSION="5.2.5"
+MOTO_PIN="moto[server,dynamodb]==$MOTO_VERSION"
 
 log()  { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die()  { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -105,4 +111,19 @@ start_localstack() {
     [ $SECONDS -lt $deadline ] || { tail -n 40 "$logfile" >&2; die "LocalStack never printed Ready. (log: $logfile)"; }
     sleep 0.3
   done
+}
+
+# start_moto LOGFILE: start moto_server (pinned venv) on a free 127.0.0.1 port and wait until it
+# answers. Sets MOTO_PORT, MOTO_PID and MOTO_ENDPOINT. Uses start_bg (stopped by stop_started).
+start_moto() {
+  local logfile="$1"
+  MOTO_PORT="$(free_port)"
+  MOTO_ENDPOINT="http://127.0.0.1:$MOTO_PORT"
+  log "starting moto_server on 127.0.0.1:$MOTO_PORT"
+  start_bg moto "$logfile" "$MOTO_VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT"
+  MOTO_PID=$LAST_PID
+  if ! wait_http "$MOTO_ENDPOINT/moto-api/" 60 "$MOTO_PID"; then
+    tail -n 40 "$logfile" >&2 || true
+    die "moto_server did not become ready (log: $logfile)"
+  fi
 }

@@ -5,7 +5,8 @@
 #                           JSONata shim (scripts/local/jsonata_shim + jsonata-python, loaded by a .pth)
 #   .local/tools-venv       cargo-lambda + ziglang (from PyPI wheels; any python3 >= 3.8)
 #   .local/jsonata-js       the reference JSONata (npm), for the shim's cross-check only
-# Usage: scripts/lib/install.sh [localstack|tools|jsonata-js|all]   (default all)
+#   .local/moto-venv        moto_server (DynamoDB for the watchdog's FactsTable; any python3 >= 3.9)
+# Usage: scripts/lib/install.sh [localstack|tools|jsonata-js|moto|all]   (default all)
 set -euo pipefail
 # shellcheck source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -126,11 +127,26 @@ install_tools() {
   log "cargo-lambda installed: $("$TOOLS_VENV/bin/cargo-lambda" lambda --version)"
 }
 
+install_moto() {
+  if [ -x "$MOTO_VENV/bin/moto_server" ] \
+     && [ "$(dist_version "$MOTO_VENV" moto)" = "$MOTO_VERSION" ] \
+     && "$MOTO_VENV/bin/python" -c 'import flask, py_partiql_parser' 2>/dev/null; then
+    log "moto $MOTO_VERSION already installed in $MOTO_VENV"
+    return 0
+  fi
+  log "installing $MOTO_PIN into $MOTO_VENV"
+  rm -rf "$MOTO_VENV"
+  python3 -m venv "$MOTO_VENV"
+  "$MOTO_VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$MOTO_PIN"
+  log "moto installed: $(dist_version "$MOTO_VENV" moto)"
+}
+
 mkdir -p "$LOCAL_DIR"
 case "${1:-all}" in
   localstack) install_localstack ;;
   tools) install_tools ;;
   jsonata-js) install_jsonata_js ;;
-  all) install_localstack; install_tools; install_jsonata_js ;;
-  *) die "usage: $0 [localstack|tools|jsonata-js|all]" ;;
+  moto) install_moto ;;
+  all) install_localstack; install_tools; install_jsonata_js; install_moto ;;
+  *) die "usage: $0 [localstack|tools|jsonata-js|moto|all]" ;;
 esac
