@@ -93,6 +93,12 @@ fn parameter_of(value: &serde_yaml_ng::Value) -> Option<&str> {
 /// Parameter name → "`ENV_VAR` (function)" for every Lambda environment variable set from a
 /// parameter (`!Ref`, or `!If` on the parameter being set).
 fn env_by_parameter(template: &serde_yaml_ng::Value) -> BTreeMap<String, String> {
+    // Only template parameters: a resource (the state machine, the facts table) may be wired into
+    // several functions.
+    let parameters: Vec<String> = common::mapping(template, "Parameters")
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
     let mut map = BTreeMap::new();
     for (id, resource) in common::resources(template) {
         if resource["Type"].as_str() != Some("AWS::Lambda::Function") {
@@ -101,7 +107,8 @@ fn env_by_parameter(template: &serde_yaml_ng::Value) -> BTreeMap<String, String>
         let function = id.strip_suffix("Function").unwrap_or(&id).to_lowercase();
         let variables = &resource["Properties"]["Environment"]["Variables"];
         for (var, value) in variables.as_mapping().into_iter().flatten() {
-            if let (Some(var), Some(param)) = (var.as_str(), parameter_of(value)) {
+            let param = parameter_of(value).filter(|p| parameters.iter().any(|n| n == p));
+            if let (Some(var), Some(param)) = (var.as_str(), param) {
                 let previous = map.insert(param.to_owned(), format!("`{var}` ({function})"));
                 assert!(previous.is_none(), "{param} sets more than one variable");
             }

@@ -129,6 +129,8 @@ fn no_release_template_names_another_regions_bucket() {
     let locations = [
         ("StarterFunction", "Code", "S3Bucket"),
         ("NotifierFunction", "Code", "S3Bucket"),
+        ("RecorderFunction", "Code", "S3Bucket"),
+        ("WatchdogFunction", "Code", "S3Bucket"),
         ("StateMachine", "DefinitionS3Location", "Bucket"),
     ];
     for (id, property, key) in locations {
@@ -163,6 +165,18 @@ fn artifact_object_versions_are_pinned_by_parameters() {
             "Code",
             "S3ObjectVersion",
             "NotifierZipVersion",
+        ),
+        (
+            "RecorderFunction",
+            "Code",
+            "S3ObjectVersion",
+            "RecorderZipVersion",
+        ),
+        (
+            "WatchdogFunction",
+            "Code",
+            "S3ObjectVersion",
+            "WatchdogZipVersion",
         ),
         (
             "StateMachine",
@@ -237,6 +251,50 @@ fn every_delivery_has_a_dead_letter_queue() {
             .as_u64()
             .is_some()
     );
+    // Every rule target that is a queue, the watchdog's conditional one included, is retried and
+    // has the rules' DLQ.
+    let mut queue_targets = 0;
+    for (id, rule) in resources_of(&template, "AWS::Events::Rule") {
+        for target in rule["Properties"]["Targets"]
+            .as_sequence()
+            .expect("Targets")
+        {
+            let target = match if_parts(target) {
+                Some((_, then, _)) => then,
+                None => target,
+            };
+            if !text(&target["Arn"]).contains("Queue.Arn") {
+                continue;
+            }
+            queue_targets += 1;
+            assert!(
+                text(&target["DeadLetterConfig"]["Arn"]).contains("RuleDeadLetterQueue"),
+                "{id}: its queue target has the rules' DLQ"
+            );
+            assert!(
+                target["RetryPolicy"]["MaximumEventAgeInSeconds"]
+                    .as_u64()
+                    .is_some(),
+                "{id}: RetryPolicy"
+            );
+        }
+    }
+    assert_eq!(
+        queue_targets, 3,
+        "starter queue, facts queue from both rules"
+    );
+    // Every queue a consumer reads has a DLQ behind it (maxReceiveCount).
+    for (id, queue) in resources_of(&template, "AWS::SQS::Queue") {
+        if id.ends_with("DeadLetterQueue") {
+            continue;
+        }
+        let redrive = &queue["Properties"]["RedrivePolicy"];
+        assert!(
+            text(&redrive["deadLetterTargetArn"]).contains("DeadLetterQueue"),
+            "{id} has a redrive policy"
+        );
+        assert!(redrive["maxReceiveCount"].as_u64().is_some(), "{id}");
+    }
     let subscription = &resources["NotifierSubscription"];
     assert!(
         text(&subscription["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
@@ -285,15 +343,22 @@ fn dead_letter_queues_are_kept_on_delete_when_the_parameter_says_so() {
     );
     let retain = text(&template["Conditions"]["RetainDlqs"]);
     assert!(retain.contains("RetainDeadLetterQueues"), "{retain}");
-    let queues: Vec<String> = resources_of(&template, "AWS::SQS::Queue")
+    let mut queues: Vec<String> = resources_of(&template, "AWS::SQS::Queue")
         .into_iter()
         .map(|(id, _)| id)
         .filter(|id| id.ends_with("DeadLetterQueue"))
         .collect();
+    queues.sort_unstable();
     assert_eq!(
-        queues.len(),
-        3,
-        "starter, rule and notifier DLQs: {queues:?}"
+        queues,
+        [
+            "FactsDeadLetterQueue",
+            "NotifierDeadLetterQueue",
+            "RuleDeadLetterQueue",
+            "StarterDeadLetterQueue",
+            "WatchdogDeadLetterQueue",
+        ],
+        "starter, rule, notifier, facts and watchdog DLQs"
     );
     for id in queues {
         for attribute in ["DeletionPolicy", "UpdateReplacePolicy"] {
@@ -336,7 +401,13 @@ fn queues_and_topics_use_the_kms_key_when_given() {
         );
     }
     // The roles that read or write the encrypted queues and topic may use the key.
-    for role in ["StarterRole", "StateMachineRole", "NotifierRole"] {
+    for role in [
+        "StarterRole",
+        "StateMachineRole",
+        "NotifierRole",
+        "RecorderRole",
+        "WatchdogRole",
+    ] {
         let policy = text(&template["Resources"][role]["Properties"]["Policies"]);
         assert!(
             policy.contains("kms:Decrypt") && policy.contains("HasKmsKey"),
@@ -395,6 +466,20 @@ fn alarms_cover_the_machinery_and_reach_the_operator_without_a_loop() {
         ("AWS/Lambda", "Throttles", "NotifierFunction"),
         ("AWS/Events", "FailedInvocations", "RunTaskFailureRule"),
         (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "FactsDeadLetterQueue",
+        ),
+        (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "WatchdogDeadLetterQueue",
+        ),
+        ("AWS/Lambda", "Errors", "RecorderFunction"),
+        ("AWS/Lambda", "Errors", "WatchdogFunction"),
+        ("AWS/Lambda", "Invocations", "WatchdogFunction"),
+        ("ecs-rerun", "ReconciledLaunches", "AWS::StackName"),
+        (
             "AWS/SNS",
             "NumberOfNotificationsFailed",
             "NotificationTopic",
@@ -413,7 +498,13 @@ fn alarms_cover_the_machinery_and_reach_the_operator_without_a_loop() {
     for (id, alarm) in &alarms {
         let p = &alarm["Properties"];
         assert!(p.get("AlarmName").is_none(), "{id}: no fixed alarm name");
-        assert_eq!(p["TreatMissingData"].as_str(), Some("notBreaching"), "{id}");
+        // Missing data is no news, except for the alarm whose news is that nothing happened.
+        let missing = if id == "WatchdogNotRunningAlarm" {
+            "breaching"
+        } else {
+            "notBreaching"
+        };
+        assert_eq!(p["TreatMissingData"].as_str(), Some(missing), "{id}");
         let actions = p["AlarmActions"].as_sequence().expect("AlarmActions");
         let operator = actions.iter().any(|a| {
             if_parts(a).is_some_and(|(cond, new, existing)| {
