@@ -8,6 +8,8 @@
 //!   leaf: it knows no plan and no Slack.
 //! - [`slack`]: Slack Block Kit rendering of notifications (and of anything else, as escaped text).
 //! - [`links`]: partition-aware AWS console links.
+//! - [`watch`]: the watchdog's notifications (CONTRACT §10a): a scheduled run missed, failed to
+//!   start or failed, a disabled schedule; its words and `additionalContext`.
 //! - [`text`]: the wording helpers the others share (plural, join_and, upper_first, one_line, json_type).
 //!
 //! The shapes are specified in `docs/CONTRACT.md`.
@@ -20,5 +22,6 @@ pub mod plan;
 pub mod reason;
 pub mod slack;
 pub mod text;
+pub mod watch;
 
 pub use error::Error;

@@ -1,4 +1,5 @@
-//! Partition-aware AWS console links (Step Functions execution, CloudTrail event, ECS task).
+//! Partition-aware AWS console links (Step Functions execution, CloudTrail event, ECS task and its
+//! logs, EventBridge rule, Scheduler schedule).
 //!
 //! Every piece of data that goes into a URL is percent-encoded, so a link can never break out of
 //! its URL (or out of a Slack `<url|label>` link).
@@ -82,6 +83,42 @@ pub fn cluster_url(region: &str, cluster: &str) -> String {
     )
 }
 
+/// ECS console page of one task's logs (its Logs tab). `cluster` may be a name or an ARN, `task`
+/// an id or an ARN.
+pub fn task_logs_url(region: &str, cluster: &str, task: &str) -> String {
+    let (prefix, suffix) = task_url_parts(region, cluster);
+    format!("{prefix}{}/logs{suffix}", encode(last_segment(task), ""))
+}
+
+/// EventBridge console page of one rule on its event bus (`""` is the `default` bus).
+pub fn rule_url(region: &str, event_bus: &str, rule: &str) -> String {
+    let bus = if event_bus.is_empty() {
+        "default"
+    } else {
+        event_bus
+    };
+    format!(
+        "{}/events/home?region={}#/eventbus/{}/rules/{}",
+        console_base(region),
+        encode(region, ""),
+        encode(bus, ""),
+        encode(rule, "")
+    )
+}
+
+/// EventBridge Scheduler console page of one schedule in its group (`""` is the `default`
+/// group).
+pub fn schedule_url(region: &str, group: &str, schedule: &str) -> String {
+    let group = if group.is_empty() { "default" } else { group };
+    format!(
+        "{}/scheduler/home?region={}#schedules/{}/{}",
+        console_base(region),
+        encode(region, ""),
+        encode(group, ""),
+        encode(schedule, "")
+    )
+}
+
 /// The part after the last `/` (an ARN's resource id), or the whole string.
 fn last_segment(s: &str) -> &str {
     s.rsplit('/').next().unwrap_or(s)
@@ -146,6 +183,39 @@ mod tests {
         assert_eq!(
             cluster_url("us-east-1", "prod"),
             "https://us-east-1.console.aws.amazon.com/ecs/v2/clusters/prod/tasks?region=us-east-1"
+        );
+    }
+
+    #[test]
+    fn schedule_and_task_log_urls() {
+        assert_eq!(
+            rule_url("us-east-1", "", "nightly-batch"),
+            "https://us-east-1.console.aws.amazon.com/events/home?region=us-east-1#/eventbus/default/rules/nightly-batch"
+        );
+        assert_eq!(
+            rule_url("cn-north-1", "ops", "a b"),
+            "https://console.amazonaws.cn/events/home?region=cn-north-1#/eventbus/ops/rules/a%20b"
+        );
+        assert_eq!(
+            schedule_url("us-gov-west-1", "etl", "nightly"),
+            "https://console.amazonaws-us-gov.com/scheduler/home?region=us-gov-west-1#schedules/etl/nightly"
+        );
+        assert_eq!(
+            schedule_url("eu-west-1", "", "x"),
+            "https://eu-west-1.console.aws.amazon.com/scheduler/home?region=eu-west-1#schedules/default/x"
+        );
+        assert_eq!(
+            task_logs_url(
+                "us-east-1",
+                "arn:aws:ecs:us-east-1:123456789012:cluster/prod",
+                "arn:aws:ecs:us-east-1:123456789012:task/prod/0a1b2c"
+            ),
+            "https://us-east-1.console.aws.amazon.com/ecs/v2/clusters/prod/tasks/0a1b2c/logs?region=us-east-1"
+        );
+        let hostile = schedule_url("us-east-1", "g/<!here>", "n|x");
+        assert!(
+            hostile.ends_with("#schedules/g%2F%3C%21here%3E/n%7Cx"),
+            "{hostile}"
         );
     }
 

@@ -1,6 +1,9 @@
 //! Slack Block Kit rendering of SNS messages. [`render_sns`] never fails:
 //! - our notifications (CONTRACT §5) → header by outcome, fields, why, tasks/failures, links
 //!   (`ecs_rerun`: one row per kind);
+//! - the watchdog's notifications (CONTRACT §10a: `additionalContext.source` is
+//!   `ecs-rerun-watchdog`) → the notice's words, the schedule's facts, what the audit found, the
+//!   tasks and their logs, console links (`watch`);
 //! - another app's Amazon Q custom notification → its title, description and next steps;
 //! - a CloudWatch alarm state change (the `alarm` kind) → header by state, what it watches, why,
 //!   when, a console link (`alarm`);
@@ -15,6 +18,7 @@ pub mod blocks;
 mod ecs_rerun;
 pub mod escape;
 mod generic;
+mod watch;
 
 pub use blocks::{
     Block, Button, MAX_BLOCKS, MAX_BUTTON_TEXT, MAX_CONTEXT_ELEMENTS, MAX_FIELD_TEXT, MAX_FIELDS,
@@ -23,6 +27,7 @@ pub use blocks::{
 pub use escape::{TRUNCATED, escape, truncate};
 
 use crate::notification::Notification;
+use crate::watch::watch_kind;
 
 /// Renders an SNS message (`subject` as SNS gives it). Never fails.
 pub fn render_sns(subject: Option<&str>, message: &str) -> SlackMessage {
@@ -35,7 +40,7 @@ pub fn render_sns(subject: Option<&str>, message: &str) -> SlackMessage {
     }
 }
 
-/// Renders a parsed notification (ours richly, others generically).
+/// Renders a parsed notification (ours and the watchdog's richly, others generically).
 pub fn render_notification(n: &Notification) -> SlackMessage {
     render_notification_with_subject(None, n)
 }
@@ -47,6 +52,9 @@ fn render_notification_with_subject(subject: Option<&str>, n: &Notification) -> 
         .and_then(ecs_rerun::look)
     {
         Some(look) => ecs_rerun::render(look, n),
-        None => generic::render_generic(subject, n),
+        None => match watch_kind(n) {
+            Some(kind) => watch::render(kind, n),
+            None => generic::render_generic(subject, n),
+        },
     }
 }
