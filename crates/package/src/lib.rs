@@ -1,4 +1,4 @@
-//! ecs-rerun packaging: publish a release (the two Lambda zips, the state machine definition and a
+//! ecs-rerun packaging: publish a release (the four Lambda zips, the state machine definition and a
 //! deployable CloudFormation template) to S3, and build the console's quick-create link for it in
 //! any region of any partition.
 //!
@@ -12,6 +12,8 @@
 //! ```text
 //! s3://<bucket>/<prefix>ecs-rerun-starter.zip
 //! s3://<bucket>/<prefix>ecs-rerun-notifier.zip
+//! s3://<bucket>/<prefix>ecs-rerun-recorder.zip   the watchdog's two (package ecs-rerun-watchdog)
+//! s3://<bucket>/<prefix>ecs-rerun-watchdog.zip
 //! s3://<bucket>/<prefix>rerun.asl.json
 //! s3://<bucket>/<prefix>template.yaml      ArtifactBucket/ArtifactPrefix default to <bucket>/<prefix>
 //! ```

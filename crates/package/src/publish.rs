@@ -1,4 +1,4 @@
-//! `ecs-rerun package`: upload the two Lambda zips, the state machine definition and a deployable
+//! `ecs-rerun package`: upload the four Lambda zips, the state machine definition and a deployable
 //! template to `s3://<bucket>/<prefix>`, and return the template's URL and quick-create link.
 //!
 //! Every local input is read (and the template's bucket and prefix set) before the first request,
@@ -21,6 +21,11 @@ use crate::template::set_parameter_defaults;
 pub const STARTER_ZIP_KEY: &str = "ecs-rerun-starter.zip";
 /// Object name of the notifier Lambda's zip.
 pub const NOTIFIER_ZIP_KEY: &str = "ecs-rerun-notifier.zip";
+/// Object name of the watchdog's recorder Lambda's zip (binary `ecs-rerun-recorder` of the
+/// `ecs-rerun-watchdog` package).
+pub const RECORDER_ZIP_KEY: &str = "ecs-rerun-recorder.zip";
+/// Object name of the watchdog Lambda's zip (binary `ecs-rerun-watchdog`).
+pub const WATCHDOG_ZIP_KEY: &str = "ecs-rerun-watchdog.zip";
 /// Object name of the state machine definition (`DefinitionS3Location`).
 pub const STATE_MACHINE_KEY: &str = "rerun.asl.json";
 /// Object name of the deployable template.
@@ -32,9 +37,11 @@ pub const PREFIX_PARAMETER: &str = "ArtifactPrefix";
 /// The template parameters pinning each artifact's S3 object version, by artifact key: filled
 /// with the `VersionId` S3 answered for the upload (a versioned bucket), so replacing an object
 /// never changes a deployed stack; left as they are when the bucket keeps no versions.
-pub const VERSION_PARAMETERS: [(&str, &str); 3] = [
+pub const VERSION_PARAMETERS: [(&str, &str); 5] = [
     (STARTER_ZIP_KEY, "StarterZipVersion"),
     (NOTIFIER_ZIP_KEY, "NotifierZipVersion"),
+    (RECORDER_ZIP_KEY, "RecorderZipVersion"),
+    (WATCHDOG_ZIP_KEY, "WatchdogZipVersion"),
     (STATE_MACHINE_KEY, "DefinitionVersion"),
 ];
 
@@ -45,6 +52,10 @@ pub struct Artifacts {
     pub starter_zip: PathBuf,
     /// `cargo lambda build` output of the notifier.
     pub notifier_zip: PathBuf,
+    /// `cargo lambda build` output of the recorder (`ecs-rerun-watchdog` package).
+    pub recorder_zip: PathBuf,
+    /// `cargo lambda build` output of the watchdog (`ecs-rerun-watchdog` package).
+    pub watchdog_zip: PathBuf,
     /// `statemachine/rerun.asl.json`.
     pub state_machine: PathBuf,
     /// `cloudformation/template.yaml`.
@@ -60,6 +71,8 @@ impl Artifacts {
         Artifacts {
             starter_zip: zip("ecs-rerun-starter"),
             notifier_zip: zip("ecs-rerun-notifier"),
+            recorder_zip: zip("ecs-rerun-recorder"),
+            watchdog_zip: zip("ecs-rerun-watchdog"),
             state_machine: root.join("statemachine").join("rerun.asl.json"),
             template: root.join("cloudformation").join("template.yaml"),
         }
@@ -77,6 +90,8 @@ impl Artifacts {
         };
         let starter = read(&self.starter_zip, Error::MissingZip)?;
         let notifier = read(&self.notifier_zip, Error::MissingZip)?;
+        let recorder = read(&self.recorder_zip, Error::MissingZip)?;
+        let watchdog = read(&self.watchdog_zip, Error::MissingZip)?;
         let state_machine = read(&self.state_machine, Error::MissingFile)?;
         let template = read(&self.template, Error::MissingFile)?;
         let template = String::from_utf8(template).map_err(|e| Error::Read {
@@ -86,6 +101,8 @@ impl Artifacts {
         Ok(Contents {
             starter,
             notifier,
+            recorder,
+            watchdog,
             state_machine,
             template,
         })
@@ -95,6 +112,8 @@ impl Artifacts {
 struct Contents {
     starter: Vec<u8>,
     notifier: Vec<u8>,
+    recorder: Vec<u8>,
+    watchdog: Vec<u8>,
     state_machine: Vec<u8>,
     template: String,
 }
@@ -204,9 +223,11 @@ async fn upload(
     }
     let s3 = aws_sdk_s3::Client::from_conf(s3_config.build());
 
-    let artifacts: [(&str, Vec<u8>, &str); 3] = [
+    let artifacts: [(&str, Vec<u8>, &str); 5] = [
         (STARTER_ZIP_KEY, contents.starter, "application/zip"),
         (NOTIFIER_ZIP_KEY, contents.notifier, "application/zip"),
+        (RECORDER_ZIP_KEY, contents.recorder, "application/zip"),
+        (WATCHDOG_ZIP_KEY, contents.watchdog, "application/zip"),
         (
             STATE_MACHINE_KEY,
             contents.state_machine,
@@ -342,6 +363,14 @@ mod tests {
             Path::new("/build/lambda/ecs-rerun-notifier/bootstrap.zip")
         );
         assert_eq!(
+            a.recorder_zip,
+            Path::new("/build/lambda/ecs-rerun-recorder/bootstrap.zip")
+        );
+        assert_eq!(
+            a.watchdog_zip,
+            Path::new("/build/lambda/ecs-rerun-watchdog/bootstrap.zip")
+        );
+        assert_eq!(
             a.state_machine,
             Path::new("/src/statemachine/rerun.asl.json")
         );
@@ -364,10 +393,28 @@ mod tests {
         );
         assert_eq!(err.error_type(), "EcsRerun.MissingZip");
 
-        for bin in ["ecs-rerun-starter", "ecs-rerun-notifier"] {
+        // Each of the four zips is needed, the watchdog package's two as much as the others.
+        for (bin, next) in [
+            ("ecs-rerun-starter", Some("ecs-rerun-notifier")),
+            ("ecs-rerun-notifier", Some("ecs-rerun-recorder")),
+            ("ecs-rerun-recorder", Some("ecs-rerun-watchdog")),
+            ("ecs-rerun-watchdog", None),
+        ] {
             let d = dir.join("target/lambda").join(bin);
             std::fs::create_dir_all(&d).expect("mkdir");
             std::fs::write(d.join("bootstrap.zip"), b"PK\x05\x06").expect("zip");
+            if let Some(next) = next {
+                let err = package(&request(), &artifacts)
+                    .await
+                    .expect_err("a zip missing");
+                assert_eq!(
+                    err.to_string(),
+                    format!(
+                        "missing {}/target/lambda/{next}/bootstrap.zip: run cargo lambda build --release --arm64 --output-format zip first",
+                        dir.display()
+                    )
+                );
+            }
         }
         let err = package(&request(), &artifacts).await.expect_err("no asl");
         assert_eq!(
@@ -429,5 +476,40 @@ mod tests {
             assert!(!err.contains('\n'));
         }
         let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[cfg(test)]
+mod version_tests {
+    use super::*;
+
+    /// Every uploaded artifact but the template is pinned by a parameter of the template.
+    #[test]
+    fn every_artifact_has_its_version_parameter_in_the_template() {
+        let template = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../cloudformation/template.yaml"),
+        )
+        .expect("the repository's template");
+        let keys: Vec<&str> = VERSION_PARAMETERS.iter().map(|(k, _)| *k).collect();
+        assert_eq!(
+            keys,
+            [
+                STARTER_ZIP_KEY,
+                NOTIFIER_ZIP_KEY,
+                RECORDER_ZIP_KEY,
+                WATCHDOG_ZIP_KEY,
+                STATE_MACHINE_KEY
+            ]
+        );
+        for (key, parameter) in VERSION_PARAMETERS {
+            assert!(
+                template.contains(&format!("\n  {parameter}:\n    Type: String\n")),
+                "the template has no parameter {parameter} (for {key})"
+            );
+            assert!(
+                template.contains(&format!("${{ArtifactPrefix}}{key}")),
+                "the template reads no {key}"
+            );
+        }
     }
 }

@@ -11,10 +11,12 @@
 //! LocalStack (community, no Docker) cannot create `AWS::Lambda::Function` ("Service 'lambda' is not
 //! enabled", or with lambda enabled "Installation of lambda-runtime … failed"), and it creates a
 //! stack's resources one at a time, stopping at the first failure. So the stack is created with
-//! rollback disabled (`SlackWebhookUrl` empty: no notifier) and the test asserts exactly that: the
-//! first and only failures are Lambda resources, the core resources (rule, queues, topic, roles,
-//! state machine) were created, nothing conditioned on a webhook exists, and the state machine's
-//! definition is the one uploaded to the bucket. Resources LocalStack never reached are printed.
+//! rollback disabled (`SlackWebhookUrl` empty: no notifier; `Watchdog=Disabled`: no DynamoDB table,
+//! which this LocalStack cannot create without Java and a download) and the test asserts exactly
+//! that: the first and only failures are Lambda resources, the core resources (rule, queues, topic,
+//! roles, state machine) were created, nothing conditioned on a webhook or on the watchdog exists,
+//! and the state machine's definition is the one uploaded to the bucket. Resources LocalStack never
+//! reached are printed.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -23,7 +25,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus};
 use ecs_rerun_package::publish::{
-    NOTIFIER_ZIP_KEY, STARTER_ZIP_KEY, STATE_MACHINE_KEY, TEMPLATE_KEY,
+    NOTIFIER_ZIP_KEY, RECORDER_ZIP_KEY, STARTER_ZIP_KEY, STATE_MACHINE_KEY, TEMPLATE_KEY,
+    VERSION_PARAMETERS, WATCHDOG_ZIP_KEY,
 };
 use ecs_rerun_package::template::set_parameter_defaults;
 use ecs_rerun_package::{Artifacts, Request, package_with_config};
@@ -113,11 +116,17 @@ async fn package_then_create_stack_from_the_uploaded_template() {
         [
             STARTER_ZIP_KEY,
             NOTIFIER_ZIP_KEY,
+            RECORDER_ZIP_KEY,
+            WATCHDOG_ZIP_KEY,
             STATE_MACHINE_KEY,
             TEMPLATE_KEY
         ]
         .map(|k| format!("{prefix}{k}"))
     );
+    // An unversioned bucket gives no version ids: nothing is pinned (scripts/package-test checks
+    // the pins on a versioned bucket).
+    assert!(published.pinned_versions.is_empty(), "{published:?}");
+    assert_eq!(VERSION_PARAMETERS.len(), 5);
     let template_url = format!("{endpoint}/{bucket}/{prefix}template.yaml");
     assert_eq!(published.template_url, template_url);
     assert_eq!(
@@ -134,6 +143,8 @@ async fn package_then_create_stack_from_the_uploaded_template() {
     for (key, local) in [
         (STARTER_ZIP_KEY, &artifacts.starter_zip),
         (NOTIFIER_ZIP_KEY, &artifacts.notifier_zip),
+        (RECORDER_ZIP_KEY, &artifacts.recorder_zip),
+        (WATCHDOG_ZIP_KEY, &artifacts.watchdog_zip),
         (STATE_MACHINE_KEY, &artifacts.state_machine),
     ] {
         let object = s3
@@ -204,6 +215,12 @@ async fn package_then_create_stack_from_the_uploaded_template() {
             Parameter::builder()
                 .parameter_key("SlackWebhookUrl")
                 .parameter_value("")
+                .build(),
+        )
+        .parameters(
+            Parameter::builder()
+                .parameter_key("Watchdog")
+                .parameter_value("Disabled")
                 .build(),
         )
         .capabilities(Capability::CapabilityIam)
@@ -284,6 +301,12 @@ async fn package_then_create_stack_from_the_uploaded_template() {
             assert!(
                 !types.contains_key(id),
                 "{id} exists without a Slack webhook"
+            );
+        }
+        if condition.as_deref() == Some("HasWatchdog") {
+            assert!(
+                !types.contains_key(id),
+                "{id} exists with Watchdog=Disabled"
             );
         }
     }
