@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""Check the EventBridge rule's pattern against every RunTask event fixture with TestEventPattern.
+"""Check the EventBridge rules' patterns with TestEventPattern.
 
 Reads RunTaskFailureRule's EventPattern from cloudformation/template.yaml and asks an EventBridge
 endpoint (LocalStack on 127.0.0.1) whether each tests/fixtures/events/*.json event matches, against
 the expectation table below. A fixture without an entry is a failure: add it here with its verdict.
 Also checks a few events derived from the fixtures (no failures, another eventName, ...).
+Then the watchdog's TaskStateChangeRule (docs/CONTRACT.md §10) against ECS Task State Change events
+derived from TASK_STATE_CHANGE below: a task a schedule or a re-run started, in a state the recorder
+keeps, matches; a task started by hand, by a service or in another state does not.
 
 Usage: ENDPOINT=http://127.0.0.1:4566 scripts/check-event-pattern.py
 Needs boto3 and PyYAML (both in the LocalStack venv). Prints one line per event and a final
@@ -123,6 +126,74 @@ DERIVED = [
 ]
 
 
+TASK_RULE = "TaskStateChangeRule"
+
+# An ECS Task State Change as EventBridge delivers it (a scheduled Fargate task, anonymised).
+TASK_STATE_CHANGE = {
+    "version": "0",
+    "id": "03c66a59-3ef3-4751-8305-4cde29d97774",
+    "detail-type": "ECS Task State Change",
+    "source": "aws.ecs",
+    "account": "123456789012",
+    "time": "2026-03-01T19:14:00Z",
+    "region": "us-east-1",
+    "resources": ["arn:aws:ecs:us-east-1:123456789012:task/batch/de22550b847afb67f15f7cb477378191"],
+    "detail": {
+        "clusterArn": "arn:aws:ecs:us-east-1:123456789012:cluster/batch",
+        "taskArn": "arn:aws:ecs:us-east-1:123456789012:task/batch/de22550b847afb67f15f7cb477378191",
+        "taskDefinitionArn": "arn:aws:ecs:us-east-1:123456789012:task-definition/poll-queue:2",
+        "startedBy": "events-rule/poll-queue",
+        "lastStatus": "RUNNING",
+        "desiredStatus": "RUNNING",
+        "launchType": "FARGATE",
+        "createdAt": "2026-03-01T19:13:20Z",
+        "version": 2,
+        "containers": [
+            {
+                "containerArn": "arn:aws:ecs:us-east-1:123456789012:container/batch/c1fd8b69d4334023a24724bbe099b970",
+                "name": "poller",
+                "lastStatus": "RUNNING",
+            }
+        ],
+        "startedAt": "2026-03-01T19:14:00Z",
+    },
+}
+
+
+def _task(started_by=None, last_status=None, **top):
+    """TASK_STATE_CHANGE with detail.startedBy / detail.lastStatus set (a value of False removes
+    the field) and top-level fields replaced."""
+
+    def change(event):
+        for key, value in (("startedBy", started_by), ("lastStatus", last_status)):
+            if value is False:
+                event["detail"].pop(key, None)
+            elif value is not None:
+                event["detail"][key] = value
+        event.update(top)
+
+    return change
+
+
+# (name, change, expected)
+TASK_CASES = [
+    ("task: started by a rule (events-rule/x), RUNNING", _task(), True),
+    ("task: started by a rule, PROVISIONING", _task(last_status="PROVISIONING"), True),
+    ("task: started by a rule, PENDING", _task(last_status="PENDING"), True),
+    ("task: started by a rule, STOPPED", _task(last_status="STOPPED"), True),
+    ("task: started by Scheduler (chronos-schedule/x)", _task(started_by="chronos-schedule/nightly-report"), True),
+    ("task: an ecs-rerun re-run (ecs-rerun/<eventID>)", _task(started_by="ecs-rerun/6f1c9c1e-2b0a-4c1e-9a55-3f0d8e5c1a2b"), True),
+    ("task: started by hand (startedBy alice)", _task(started_by="alice"), False),
+    ("task: started by hand (no startedBy)", _task(started_by=False), False),
+    ("task: a service's task (ecs-svc/...)", _task(started_by="ecs-svc/1234567890123456789"), False),
+    ("task: the prefix is anchored (xevents-rule/x)", _task(started_by="xevents-rule/poll-queue"), False),
+    ("task: DEPROVISIONING is not kept", _task(last_status="DEPROVISIONING"), False),
+    ("task: ACTIVATING is not kept", _task(last_status="ACTIVATING"), False),
+    ("task: another detail-type", _task(**{"detail-type": "ECS Container Instance State Change"}), False),
+    ("task: another source", _task(source="aws.ec2"), False),
+]
+
+
 class _TolerantLoader(yaml.SafeLoader):
     """Reads CloudFormation YAML: short-form intrinsics (!Ref, !Sub, ...) become plain values."""
 
@@ -145,13 +216,13 @@ def _construct_tagged(loader, suffix, node):
 _TolerantLoader.add_multi_constructor("!", _construct_tagged)
 
 
-def event_pattern():
+def event_pattern(rule=RULE):
     with open(TEMPLATE, encoding="utf-8") as f:
         template = yaml.load(f, Loader=_TolerantLoader)  # noqa: S506 - SafeLoader subclass
     try:
-        pattern = template["Resources"][RULE]["Properties"]["EventPattern"]
+        pattern = template["Resources"][rule]["Properties"]["EventPattern"]
     except KeyError:
-        sys.exit(f"check-event-pattern: {TEMPLATE} has no Resources.{RULE}.Properties.EventPattern")
+        sys.exit(f"check-event-pattern: {TEMPLATE} has no Resources.{rule}.Properties.EventPattern")
     unresolved = [v for v in _leaves(pattern) if isinstance(v, _UnresolvedGetAtt)]
     if unresolved:
         sys.exit(f"check-event-pattern: the pattern uses !GetAtt {unresolved[0]}: add what it stands for to GETATT")
@@ -201,9 +272,15 @@ def main():
         event = copy.deepcopy(loaded[base])
         change(event)
         cases.append((name, event, want))
+    cases = [(pattern, name, event, want) for name, event, want in cases]
+    task_pattern = json.dumps(event_pattern(TASK_RULE))
+    for name, change, want in TASK_CASES:
+        event = copy.deepcopy(TASK_STATE_CHANGE)
+        change(event)
+        cases.append((task_pattern, name, event, want))
 
     passed = failed = 0
-    for name, event, want in cases:
+    for pattern, name, event, want in cases:
         if event is None:
             verdict, ok = "base fixture missing", False
         elif want is None:
