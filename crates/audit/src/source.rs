@@ -28,6 +28,10 @@ pub struct Schedule {
     pub arn: String,
     /// `Name`.
     pub name: String,
+    /// A rule's `EventBusName` (`default` when absent); `""` for a Scheduler schedule.
+    pub bus: String,
+    /// A Scheduler schedule's `GroupName` (`default` when absent); `""` for a rule.
+    pub group: String,
     /// `ScheduleExpression` as given.
     pub expression_text: String,
     /// The parsed expression.
@@ -143,6 +147,8 @@ fn rule(r: &Value) -> Result<Option<Schedule>, Error> {
         kind: Kind::Rule,
         arn: required(r, "Arn")?.to_string(),
         name: required(r, "Name")?.to_string(),
+        bus: text(r, "EventBusName")?.unwrap_or("default").to_string(),
+        group: String::new(),
         expression_text: expr.to_string(),
         expression: Expression::parse(expr, Dialect::Rule)?,
         tz: Tz::UTC,
@@ -185,6 +191,8 @@ fn schedule(s: &Value) -> Result<Option<Schedule>, Error> {
         kind: Kind::Schedule,
         arn: required(s, "Arn")?.to_string(),
         name: required(s, "Name")?.to_string(),
+        bus: String::new(),
+        group: text(s, "GroupName")?.unwrap_or("default").to_string(),
         expression_text: expr.to_string(),
         expression: Expression::parse(expr, Dialect::Scheduler)?,
         tz: zone::parse(text(s, "ScheduleExpressionTimezone")?)?,

@@ -34,6 +34,7 @@ mod env;
 mod error;
 mod logging;
 mod run;
+mod sdk;
 #[cfg(any(test, feature = "test-util"))]
 pub mod test_util;
 
@@ -42,4 +43,5 @@ pub use deadline::{ANSWER_MARGIN, Deadline};
 pub use env::Env;
 pub use error::{Error, ErrorType};
 pub use logging::{init_logging, json_format, log_level};
-pub use run::run;
+pub use run::{EventHandler, run, run_event};
+pub use sdk::sdk_config;

@@ -43,3 +43,51 @@ where
         }
     }
 }
+
+/// What a Lambda invoked with one JSON event (a scheduled event, not an SQS batch) does with it.
+pub trait EventHandler {
+    /// The Lambda's error.
+    type Error: ErrorType + std::fmt::Display;
+
+    /// Handles the event; the answer is the invocation's result.
+    fn handle(
+        &self,
+        event: serde_json::Value,
+        deadline: Deadline,
+    ) -> impl Future<Output = Result<serde_json::Value, Self::Error>>;
+}
+
+/// [`run`] for an [`EventHandler`]: a failed event is logged once with its stable type and fails
+/// the invocation (Lambda retries an asynchronous invocation, then its on-failure destination).
+pub async fn run_event<H, E>(init: impl Future<Output = Result<H, E>>) -> ExitCode
+where
+    H: EventHandler,
+    E: ErrorType,
+{
+    init_logging();
+    let handler = match init.await {
+        Ok(handler) => handler,
+        Err(err) => {
+            error!(error_type = err.error_type(), error = %err, "cannot start");
+            return ExitCode::FAILURE;
+        }
+    };
+    let handler = &handler;
+    let run = lambda_runtime::run(service_fn(
+        |event: LambdaEvent<serde_json::Value>| async move {
+            let deadline = Deadline::from_context(&event.context);
+            handler.handle(event.payload, deadline).await.map_err(|e| {
+                error!(error_type = e.error_type(), error = %e, "invocation failed");
+                lambda_runtime::Error::from(format!("{}: {e}", e.error_type()))
+            })
+        },
+    ))
+    .await;
+    match run {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            error!(error = %err, "Lambda runtime stopped");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use chrono::{DateTime, TimeDelta, Utc};
 use ecs_rerun_audit::{Facts, Report, audit, source};
+use ecs_rerun_reads as reads;
 use serde_json::{Map, Value, json};
 
 use crate::common::InputError;
@@ -38,6 +39,10 @@ pub struct Clients {
     pub cloudtrail: aws_sdk_cloudtrail::Client,
     /// ECS (task fates).
     pub ecs: aws_sdk_ecs::Client,
+}
+
+fn read_error(e: reads::Error) -> anyhow::Error {
+    InputError(e.to_string()).into()
 }
 
 fn api<E: std::error::Error + Send + Sync + 'static>(call: &str, e: E) -> anyhow::Error {
@@ -73,239 +78,6 @@ pub fn check_window(from: DateTime<Utc>, now: DateTime<Utc>) -> anyhow::Result<(
         .into());
     }
     Ok(())
-}
-
-fn date(d: Option<&aws_smithy_types::DateTime>) -> Value {
-    d.and_then(|d| DateTime::from_timestamp(d.secs(), d.subsec_nanos()))
-        .map_or(Value::Null, |t| {
-            Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        })
-}
-
-/// The rules with their ECS targets, as `DescribeRule` + `Targets`.
-pub async fn rules(c: &aws_sdk_eventbridge::Client) -> anyhow::Result<Vec<Value>> {
-    let mut buses = vec!["default".to_string()];
-    let mut token = None;
-    loop {
-        let out = c
-            .list_event_buses()
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| api("ListEventBuses", e))?;
-        for b in out.event_buses() {
-            if let Some(n) = b.name().filter(|n| !buses.iter().any(|b| b == n)) {
-                buses.push(n.to_string());
-            }
-        }
-        token = out.next_token().map(str::to_string);
-        if token.is_none() {
-            break;
-        }
-    }
-    let mut docs = Vec::new();
-    for bus in &buses {
-        let mut token = None;
-        loop {
-            let out = c
-                .list_rules()
-                .event_bus_name(bus)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| api("ListRules", e))?;
-            for r in out.rules() {
-                let (Some(name), Some(_)) = (r.name(), r.schedule_expression()) else {
-                    continue;
-                };
-                let d = c
-                    .describe_rule()
-                    .name(name)
-                    .event_bus_name(bus)
-                    .send()
-                    .await
-                    .map_err(|e| api("DescribeRule", e))?;
-                let targets = rule_targets(c, name, bus).await?;
-                if targets.is_empty() {
-                    continue;
-                }
-                docs.push(json!({
-                    "Name": d.name(),
-                    "Arn": d.arn(),
-                    "EventBusName": d.event_bus_name(),
-                    "ScheduleExpression": d.schedule_expression(),
-                    "State": d.state().map(|s| s.as_str()),
-                    "Targets": targets,
-                }));
-            }
-            token = out.next_token().map(str::to_string);
-            if token.is_none() {
-                break;
-            }
-        }
-    }
-    Ok(docs)
-}
-
-async fn rule_targets(
-    c: &aws_sdk_eventbridge::Client,
-    rule: &str,
-    bus: &str,
-) -> anyhow::Result<Vec<Value>> {
-    let mut targets = Vec::new();
-    let mut token = None;
-    loop {
-        let out = c
-            .list_targets_by_rule()
-            .rule(rule)
-            .event_bus_name(bus)
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| api("ListTargetsByRule", e))?;
-        for t in out.targets() {
-            if let Some(ecs) = t.ecs_parameters() {
-                targets.push(json!({
-                    "Id": t.id(),
-                    "Arn": t.arn(),
-                    "EcsParameters": {"TaskDefinitionArn": ecs.task_definition_arn()},
-                }));
-            }
-        }
-        token = out.next_token().map(str::to_string);
-        if token.is_none() {
-            break;
-        }
-    }
-    Ok(targets)
-}
-
-/// The Scheduler schedules with an ECS target, as `GetSchedule`.
-pub async fn schedules(c: &aws_sdk_scheduler::Client) -> anyhow::Result<Vec<Value>> {
-    let mut groups = Vec::new();
-    let mut token = None;
-    loop {
-        let out = c
-            .list_schedule_groups()
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| api("ListScheduleGroups", e))?;
-        groups.extend(
-            out.schedule_groups()
-                .iter()
-                .filter_map(|g| g.name().map(str::to_string)),
-        );
-        token = out.next_token().map(str::to_string);
-        if token.is_none() {
-            break;
-        }
-    }
-    if groups.is_empty() {
-        groups.push("default".to_string());
-    }
-    let mut docs = Vec::new();
-    for group in &groups {
-        let mut token = None;
-        loop {
-            let out = c
-                .list_schedules()
-                .group_name(group)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| api("ListSchedules", e))?;
-            for s in out.schedules() {
-                let Some(name) = s.name() else { continue };
-                let g = c
-                    .get_schedule()
-                    .name(name)
-                    .group_name(group)
-                    .send()
-                    .await
-                    .map_err(|e| api("GetSchedule", e))?;
-                let Some(t) = g.target() else { continue };
-                let Some(ecs) = t.ecs_parameters() else {
-                    continue;
-                };
-                let flexible = g.flexible_time_window().map(|f| {
-                    json!({"Mode": f.mode().as_str(), "MaximumWindowInMinutes": f.maximum_window_in_minutes()})
-                });
-                docs.push(json!({
-                    "Name": g.name(),
-                    "Arn": g.arn(),
-                    "GroupName": g.group_name(),
-                    "ScheduleExpression": g.schedule_expression(),
-                    "ScheduleExpressionTimezone": g.schedule_expression_timezone(),
-                    "State": g.state().map(|s| s.as_str()),
-                    "StartDate": date(g.start_date()),
-                    "EndDate": date(g.end_date()),
-                    "CreationDate": date(g.creation_date()),
-                    "FlexibleTimeWindow": flexible,
-                    "Target": {"Arn": t.arn(), "EcsParameters": {"TaskDefinitionArn": ecs.task_definition_arn()}},
-                }));
-            }
-            token = out.next_token().map(str::to_string);
-            if token.is_none() {
-                break;
-            }
-        }
-    }
-    Ok(docs)
-}
-
-/// RunTask calls in `[start, end)` from CloudTrail, as the events EventBridge delivers.
-pub async fn run_task_events(
-    c: &aws_sdk_cloudtrail::Client,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-) -> anyhow::Result<Vec<Value>> {
-    use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
-    let attr = LookupAttribute::builder()
-        .attribute_key(LookupAttributeKey::EventName)
-        .attribute_value(ecs_rerun_core::event::EVENT_NAME)
-        .build()
-        .map_err(|e| api("LookupEvents", e))?;
-    let mut events = Vec::new();
-    let mut token = None;
-    loop {
-        let out = c
-            .lookup_events()
-            .lookup_attributes(attr.clone())
-            .start_time(aws_smithy_types::DateTime::from_secs(start.timestamp()))
-            .end_time(aws_smithy_types::DateTime::from_secs(end.timestamp()))
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| api("LookupEvents", e))?;
-        for e in out.events() {
-            let id = e.event_id().unwrap_or("?");
-            let Some(record) = e.cloud_trail_event() else {
-                continue;
-            };
-            let record: Value = serde_json::from_str(record).map_err(|err| {
-                InputError(format!(
-                    "LookupEvents: event {id}: CloudTrailEvent is not JSON: {err}"
-                ))
-            })?;
-            events.push(json!({
-                "version": "0",
-                "id": id,
-                "detail-type": ecs_rerun_core::event::DETAIL_TYPE,
-                "source": "aws.ecs",
-                "account": record.get("recipientAccountId"),
-                "time": record.get("eventTime"),
-                "region": record.get("awsRegion"),
-                "resources": [],
-                "detail": record,
-            }));
-        }
-        token = out.next_token().map(str::to_string);
-        if token.is_none() {
-            break;
-        }
-    }
-    Ok(events)
 }
 
 /// The cluster of a task ARN (`…:task/<cluster>/<id>`), else the launch's cluster.
@@ -367,13 +139,13 @@ fn task_change(t: &aws_sdk_ecs::types::Task) -> Value {
         "version": "0",
         "detail-type": ecs_rerun_audit::facts::TASK_STATE_CHANGE,
         "source": "aws.ecs",
-        "time": date(t.stopped_at().or(t.started_at()).or(t.created_at())),
+        "time": reads::date(t.stopped_at().or(t.started_at()).or(t.created_at())),
         "detail": {
             "taskArn": t.task_arn(),
             "clusterArn": t.cluster_arn(),
             "startedBy": t.started_by(),
-            "createdAt": date(t.created_at()),
-            "startedAt": date(t.started_at()),
+            "createdAt": reads::date(t.created_at()),
+            "startedAt": reads::date(t.started_at()),
             "lastStatus": t.last_status(),
             "stopCode": t.stop_code().map(|s| s.as_str()),
             "stoppedReason": t.stopped_reason(),
@@ -391,11 +163,15 @@ pub async fn read(
     now: DateTime<Utc>,
 ) -> anyhow::Result<(Value, Vec<Value>)> {
     check_window(from, now)?;
-    let doc =
-        json!({"rules": rules(&c.events).await?, "schedules": schedules(&c.scheduler).await?});
+    let doc = json!({
+        "rules": reads::rules(&c.events).await.map_err(read_error)?,
+        "schedules": reads::schedules(&c.scheduler).await.map_err(read_error)?,
+    });
     let start = (from - TimeDelta::minutes(MAX_REACH_MINUTES) - grace)
         .max(now - TimeDelta::days(LOOKUP_DAYS));
-    let mut events = run_task_events(&c.cloudtrail, start, to).await?;
+    let mut events = reads::run_task_events(&c.cloudtrail, start, to)
+        .await
+        .map_err(read_error)?;
     let calls = Facts::from_events(&events)
         .map_err(|e| InputError(format!("LookupEvents: {e} [{}]", e.error_type())))?;
     let tasks: Vec<(String, String)> = calls
