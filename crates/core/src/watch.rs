@@ -439,18 +439,18 @@ pub fn watch_notice(run: &WatchRun) -> Notification {
 
     let mut description = match kind {
         WatchKind::Disabled => format!(
-            "{schedule} is disabled: it starts nothing{} until it is enabled again, and no run of it can be missed meanwhile. Checked at {decided}.",
+            "{schedule} is disabled: it runs nothing{} until it is enabled again, and the watchdog reports no missed run of it meanwhile. Checked at {decided}.",
             if target.is_empty() {
                 String::new()
             } else {
-                format!(" (it would run{target})")
+                format!(" (it would start{target})")
             }
         ),
         _ => format!("{schedule} was due to start{target_or_task} at {due}."),
     };
     match kind {
         WatchKind::Missed => description.push_str(&format!(
-            " By {decided} (the decision time: due + the schedule's flexible window + grace) no task with its startedBy had been started."
+            " No task had been started by {decided} (the decision time: due + the schedule's flexible window + grace)."
         )),
         WatchKind::FailedToStart => {
             description.push_str(" ECS accepted the task, and it stopped without ever running");
@@ -524,20 +524,32 @@ pub fn watch_notice(run: &WatchRun) -> Notification {
                 Some(r) => format!("Read the stopped task's stoppedReason in the ECS console: {r}"),
                 None => "Read the stopped task's stoppedReason in the ECS console (Tasks, filter Stopped).".into(),
             });
-            next_steps.push(
-                "CannotPullContainerError: check the image and tag exist and the task execution role may pull them; the subnets need a route to the registry (NAT gateway, or VPC endpoints for ECR and S3).".into(),
-            );
-            next_steps.push(
-                "ResourceInitializationError: check the subnets reach Secrets Manager, SSM and CloudWatch Logs, the security groups allow it, and the subnets have free IP addresses for the task's ENI.".into(),
-            );
+            let reason = stopped_reason.as_deref().unwrap_or_default();
+            let pull = reason.contains("CannotPullContainer");
+            let init = reason.contains("ResourceInitializationError");
+            if pull || !init {
+                next_steps.push(
+                    "CannotPullContainerError: check the image and tag exist and the task execution role may pull them; the subnets need a route to the registry (NAT gateway, or VPC endpoints for ECR and S3).".into(),
+                );
+            }
+            if init || !pull {
+                next_steps.push(
+                    "ResourceInitializationError: check the subnets reach Secrets Manager, SSM and CloudWatch Logs, the security groups allow it, and the subnets have free IP addresses for the task's ENI.".into(),
+                );
+            }
         }
         (WatchKind::Failed, _) => {
             next_steps.push(
                 "Read the task's logs (the task page's Logs tab, or its log group in CloudWatch Logs) around the exit.".into(),
             );
-            next_steps.push(
-                "Exit code 137 with `OutOfMemoryError` in the stoppedReason means the container was killed for memory: raise the task's memory or find the leak.".into(),
-            );
+            let oom = details
+                .iter()
+                .any(|d| d.contains("OutOfMemory") || d.contains("exited with code 137"));
+            next_steps.push(if oom {
+                "Exit code 137 or `OutOfMemoryError` means the container was killed for memory: raise the task's or the container's memory, or find what grew.".into()
+            } else {
+                "Compare with the last run that succeeded: the task definition revision, the image tag, and what the job read.".into()
+            });
         }
         (WatchKind::Disabled, true) => {
             let bus = if run.event_bus.is_empty() {
@@ -833,7 +845,7 @@ mod tests {
             (
                 WatchKind::Missed,
                 ":rotating_light: Scheduled run missed: nightly-batch",
-                "EventBridge rule `nightly-batch` (bus `default`, `cron(0 2 * * ? *)`, UTC) was due to start `nightly-batch:12` on cluster `prod` at 2026-12-02T02:00:00Z. By 2026-12-02T02:15:00Z (the decision time: due + the schedule's flexible window + grace) no task with its startedBy had been started.\n\nAWS says: FailedInvocations 1 from 2026-12-02T01:59:00Z to 2026-12-02T02:15:00Z: the rule fired and could not call ECS: usually the rule's role or the target's parameters",
+                "EventBridge rule `nightly-batch` (bus `default`, `cron(0 2 * * ? *)`, UTC) was due to start `nightly-batch:12` on cluster `prod` at 2026-12-02T02:00:00Z. No task had been started by 2026-12-02T02:15:00Z (the decision time: due + the schedule's flexible window + grace).\n\nAWS says: FailedInvocations 1 from 2026-12-02T01:59:00Z to 2026-12-02T02:15:00Z: the rule fired and could not call ECS: usually the rule's role or the target's parameters",
                 "Missed: nightly-batch (rule cron(0 2 * * ? *) UTC) due 2026-12-02T02:00:00Z: no task started",
                 "Check the rule's `FailedInvocations` metric",
             ),
@@ -854,7 +866,7 @@ mod tests {
             (
                 WatchKind::Disabled,
                 ":warning: Schedule disabled: nightly-batch",
-                "EventBridge rule `nightly-batch` (bus `default`, `cron(0 2 * * ? *)`, UTC) is disabled: it starts nothing (it would run `nightly-batch:12` on cluster `prod`) until it is enabled again, and no run of it can be missed meanwhile. Checked at 2026-12-02T02:15:00Z.",
+                "EventBridge rule `nightly-batch` (bus `default`, `cron(0 2 * * ? *)`, UTC) is disabled: it runs nothing (it would start `nightly-batch:12` on cluster `prod`) until it is enabled again, and the watchdog reports no missed run of it meanwhile. Checked at 2026-12-02T02:15:00Z.",
                 "Disabled: nightly-batch (rule cron(0 2 * * ? *) UTC): runs nothing until enabled",
                 "If its runs are still needed, enable it: `aws events enable-rule --name nightly-batch --event-bus-name default`.",
             ),

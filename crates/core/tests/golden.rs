@@ -1,7 +1,8 @@
 //! Golden tests: one test per fixture folder walks it, so adding a fixture adds a case.
 //!
 //! - `tests/fixtures/events/*.json` → `tests/golden/plan/<stem>.json` (plan, default config).
-//! - `tests/fixtures/sns/*.json` (SNS envelopes) → `tests/golden/slack/<stem>.json` (render).
+//! - `tests/fixtures/sns/*.json` (SNS envelopes) → `tests/golden/slack/<stem>.json` (render); the
+//!   first notices and the watchdog's are also checked against what the core builds.
 //!
 //! `UPDATE_GOLDEN=1 cargo test -p ecs-rerun-core --test golden` rewrites the goldens; a missing
 //! golden is a failure otherwise.
@@ -13,6 +14,7 @@ use ecs_rerun_core::event::RunTaskEvent;
 use ecs_rerun_core::notification::{Kind, Notification};
 use ecs_rerun_core::plan::{Plan, PlanConfig, build_plan};
 use ecs_rerun_core::slack::{self, render_sns};
+use ecs_rerun_core::watch::{WatchRun, watch_kind, watch_notice};
 use ecs_rerun_repo_tests::fixtures::{json_files as fixtures, repo, stem};
 use ecs_rerun_repo_tests::slack_limits;
 use serde_json::Value;
@@ -158,6 +160,17 @@ fn every_sns_fixture_matches_its_slack_golden() {
                         .notice;
                     assert_eq!(n, notice, "{name}: differs from the plan's notice");
                 }
+            }
+            // The watchdog's carry their kind as the SNS attribute, and are exactly what
+            // `watch_notice` builds from their own context (no stale fixture).
+            if let Some(kind) = watch_kind(&n) {
+                assert_eq!(
+                    envelope["MessageAttributes"]["kind"]["Value"],
+                    kind.as_str(),
+                    "{name}"
+                );
+                let run = WatchRun::from_notification(&n).expect("a watchdog run");
+                assert_eq!(n, watch_notice(&run), "{name}: differs from watch_notice");
             }
         }
         let golden = repo()

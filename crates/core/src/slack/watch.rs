@@ -120,7 +120,11 @@ pub(crate) fn render(kind: WatchKind, n: &Notification) -> SlackMessage {
     if !expression.is_empty() {
         facts.push(format!("*Expression*\n{expression}"));
     }
-    for (label, key) in [("Due", "dueAt"), ("Decided", "decidedAt")] {
+    let decided = match kind {
+        WatchKind::Disabled => "Checked",
+        _ => "Decided",
+    };
+    for (label, key) in [("Due", "dueAt"), (decided, "decidedAt")] {
         if !ctx(key).is_empty() {
             facts.push(format!("*{label}*\n{}", escape(ctx(key))));
         }
