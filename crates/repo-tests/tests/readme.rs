@@ -67,13 +67,27 @@ fn slack_examples_are_the_golden_text_fallbacks() {
     let readme = read("README.md");
     let start = "<!-- slack-examples:start -->";
     let end = "<!-- slack-examples:end -->";
-    let section = readme
-        .split_once(start)
-        .and_then(|(_, rest)| rest.split_once(end))
-        .map(|(section, _)| section)
-        .expect("README has the slack-examples markers");
+    // Every marked list (the re-run notices', the watchdog's): the text between each start and
+    // the end that follows it.
+    let sections: Vec<&str> = readme
+        .split(start)
+        .skip(1)
+        .map(|rest| {
+            rest.split_once(end)
+                .map(|(section, _)| section)
+                .expect("every slack-examples:start has its end")
+        })
+        .collect();
+    assert!(
+        !sections.is_empty(),
+        "README has the slack-examples markers"
+    );
     let mut count = 0;
-    for line in section.lines().filter(|l| !l.trim().is_empty()) {
+    for line in sections
+        .iter()
+        .flat_map(|s| s.lines())
+        .filter(|l| !l.trim().is_empty())
+    {
         let (kind, text) = line
             .strip_prefix("- `")
             .and_then(|l| l.split_once("`: "))
@@ -88,8 +102,8 @@ fn slack_examples_are_the_golden_text_fallbacks() {
         count += 1;
     }
     assert!(
-        count >= 5,
-        "the README shows every outcome kind, found {count}"
+        count >= 9,
+        "the README shows every outcome kind and every watchdog kind, found {count}"
     );
 }
 
