@@ -96,7 +96,11 @@ start_localstack() {
   LS_PORT="$(free_port)"
   LS_ENDPOINT="http://127.0.0.1:$LS_PORT"
   log "starting LocalStack on 127.0.0.1:$LS_PORT"
-  start_bg localstack "$logfile" env \
+  # its own temp folder: in host mode LocalStack keeps state (e.g. CloudWatch's metrics.db) under
+  # $TMPDIR/localstack and clears it at start and stop, so two instances must not share it
+  local ls_tmp="${logfile%.log}.tmp"
+  rm -rf "$ls_tmp" && mkdir -p "$ls_tmp"
+  start_bg localstack "$logfile" env TMPDIR="$ls_tmp" \
     GATEWAY_LISTEN="127.0.0.1:$LS_PORT" LOCALSTACK_HOST="127.0.0.1:$LS_PORT" \
     SERVICES=stepfunctions,sns,sqs,events,scheduler,cloudformation,iam,sts,s3,logs,cloudwatch,secretsmanager EAGER_SERVICE_LOADING=1 \
     ${mock:+SFN_MOCK_CONFIG="$mock"} DISABLE_EVENTS=1 SKIP_SSL_CERT_DOWNLOAD=1 \

@@ -17,6 +17,15 @@ The test-side transformation (the production template carries no test-only knobs
 
 4. ``AWS::CloudWatch::Alarm`` resources whose metric names a dropped resource (the Lambda
    functions' Errors/Throttles alarms) are dropped with it; every other alarm is deployed.
+   ``AWS::Events::Rule`` resources whose every target is a dropped resource (the watchdog's
+   schedule rule, which invokes the watchdog Lambda) are dropped too: locally the runner invokes
+   the function itself, with the Scheduled Event the rule would send.
+6. ``AWS::DynamoDB::Table`` is not deployed on LocalStack (its DynamoDB needs Java 21 and
+   DynamoDB Local, downloaded at start): the table is created in moto (``--dynamodb-endpoint``)
+   from the resource's own Properties (KeySchema, AttributeDefinitions, BillingMode,
+   TimeToLiveSpecification) under the name CloudFormation would generate
+   (``<stack>-<LogicalId>-<SUFFIX>``, or its TableName), and every Ref / GetAtt .Arn of it, in the
+   kept resources and in the functions' environment, resolves to that name and ARN.
 5. ``Transform: AWS::LanguageExtensions`` (used only for the dead-letter queues' conditional
    ``DeletionPolicy``/``UpdateReplacePolicy``) is applied here: those ``!If`` attributes are resolved
    against the stack parameters, and the transform is removed. The ``Rules`` section is evaluated
@@ -48,6 +57,8 @@ LAMBDA_TYPES = {
     "AWS::Lambda::Url",
     "AWS::Serverless::Function",
 }
+# created outside LocalStack (moto), referenced by name/ARN
+ELSEWHERE_TYPES = {"AWS::DynamoDB::Table"}
 
 
 # -- YAML with CloudFormation short-form tags ---------------------------------------------------
@@ -143,15 +154,68 @@ def _resource_refs(res: dict[str, Any]) -> set[str]:
     return r
 
 
+def substitute(node: Any, values: dict[tuple[str, str], Any]) -> Any:
+    """`node` with Ref X / GetAtt X.A / ${X} / ${X.A} of the logical ids in `values`
+    ({(id, "Ref"): name, (id, "Arn"): arn-or-intrinsic}) replaced by those values."""
+    if isinstance(node, list):
+        return [substitute(x, values) for x in node]
+    if not isinstance(node, dict):
+        return node
+    if len(node) == 1:
+        ((k, v),) = node.items()
+        if k == "Ref" and isinstance(v, str) and (v, "Ref") in values:
+            return values[(v, "Ref")]
+        if k == "Fn::GetAtt":
+            lid, attr = v.split(".", 1) if isinstance(v, str) else (v[0], v[1])
+            if (lid, attr) in values:
+                return values[(lid, attr)]
+        if k == "Fn::Sub":
+            text, extra = (v[0], v[1]) if isinstance(v, list) else (v, None)
+            if isinstance(text, str):
+                def sub(m: re.Match) -> str:
+                    name = m.group(1)
+                    key = tuple(name.split(".", 1)) if "." in name else (name, "Ref")
+                    val = values.get(key)  # type: ignore[arg-type]
+                    return val if isinstance(val, str) and "${" not in val else m.group(0)
+                text = re.sub(r"\$\{([^!}][^}]*)\}", sub, text)
+            return {"Fn::Sub": [text, substitute(extra, values)] if extra is not None else text}
+    return {k: substitute(x, values) for k, x in node.items()}
+
+
+def table_values(lid: str, name: str) -> dict[tuple[str, str], Any]:
+    """What a table elsewhere stands for in the template: its name (Ref) and ARN (GetAtt .Arn)."""
+    return {
+        (lid, "Ref"): name,
+        (lid, "Arn"): {"Fn::Sub": f"arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/{name}"},
+    }
+
+
 def transform(
-    tpl: dict[str, Any], visibility_timeout: int | None = 3, max_receive_count: int | None = None
+    tpl: dict[str, Any],
+    visibility_timeout: int | None = 3,
+    max_receive_count: int | None = None,
+    table_name: Any = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Return (deployable template, what was dropped: {'dropped': {id: type}, 'functions': {...},
-    'mappings': [...], 'queues': {id: {...}} })."""
+    'mappings': [...], 'queues': {id: {...}}, 'tables': {id: {'name', 'resource'}} }).
+    table_name(lid) names a table created elsewhere (default: the logical id)."""
     tpl = copy.deepcopy(tpl)
     res: dict[str, Any] = tpl.get("Resources") or {}
     dropped: dict[str, str] = {}
-    info: dict[str, Any] = {"functions": {}, "mappings": [], "dropped": dropped, "queueChanges": {}}
+    info: dict[str, Any] = {"functions": {}, "mappings": [], "dropped": dropped, "queueChanges": {}, "tables": {}}
+
+    # tables live elsewhere (moto): out of the template, their references replaced by name / ARN
+    values: dict[tuple[str, str], Any] = {}
+    for lid in [lid for lid, r in res.items() if r.get("Type") in ELSEWHERE_TYPES]:
+        r = res.pop(lid)
+        name = (r.get("Properties") or {}).get("TableName") or (table_name(lid) if table_name else lid)
+        info["tables"][lid] = {"name": name, "resource": copy.deepcopy(r)}
+        values.update(table_values(lid, name) if isinstance(name, str) else {})
+    if values:
+        for lid in list(res):
+            res[lid] = substitute(res[lid], values)
+        if tpl.get("Outputs"):
+            tpl["Outputs"] = substitute(tpl["Outputs"], values)
 
     for lid, r in res.items():
         t = r.get("Type")
@@ -179,6 +243,11 @@ def transform(
             for lid, r in kept.items()
             if r.get("Type") == "AWS::CloudWatch::Alarm" and _resource_refs(r) & set(dropped)
         }
+        # a rule whose every target is a dropped resource (it would invoke a function that is not here)
+        for lid, r in kept.items():
+            targets = (r.get("Properties") or {}).get("Targets") if r.get("Type") == "AWS::Events::Rule" else None
+            if isinstance(targets, list) and targets and all(refs(t) and refs(t) <= set(dropped) for t in targets):
+                newly.add(lid)
         if not newly:
             break
         for lid in newly:

@@ -18,6 +18,8 @@ from procs import Children
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BINS = ["ecs-rerun-starter", "ecs-rerun-notifier"]
+# the watchdog's (CONTRACT §10): run when the template has their functions (crates/watchdog)
+WATCHDOG_BINS = ["ecs-rerun-recorder", "ecs-rerun-watchdog"]
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 _print_lock = threading.Lock()
@@ -70,3 +72,6 @@ class Env:
     starter_dlq_url: str | None = None
     mock_source: dict[str, Any] = field(default_factory=dict)
     operator_queue: str | None = None  # the inbox subscribed to the operator topic (alarm_run.py)
+    run_bins: list[str] = field(default_factory=lambda: list(BINS))  # the bins the template has
+    trail: Any = None  # trail.Trail: CloudTrail LookupEvents for the watchdog's reconciler
+    facts_queue: Mapping | None = None

@@ -23,7 +23,8 @@ from typing import Any
 import alarm_run
 import sink as sinkmod
 import stack as stackmod
-from common import BINS, CLOCK, ROOT, Env, say
+import trail as trailmod
+from common import BINS, CLOCK, ROOT, WATCHDOG_BINS, Env, say
 from mocks import install_mocks, load_source
 from poller import Mapping, Poller
 from procs import Children
@@ -35,6 +36,7 @@ from watch import endpoint_for, start_watch
 def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--endpoint", required=True, help="LocalStack gateway, e.g. http://127.0.0.1:4566")
+    ap.add_argument("--dynamodb-endpoint", help="moto_server, for the template's DynamoDB tables (the watchdog's facts)")
     ap.add_argument("--scenarios", default=os.path.join(ROOT, "tests", "local", "scenarios.json"))
     ap.add_argument("--scenario", action="append", default=[], help="run only this scenario (repeatable)")
     ap.add_argument("--list", action="store_true")
@@ -97,6 +99,7 @@ def deploy(
     children: Children,
     sink: sinkmod.SlackSink,
     access_key: str,
+    trail: trailmod.Trail | None = None,
 ) -> tuple[Env, list[Mapping]]:
     """Deploy the stack (stack.py), wire the functions' environment (test case, overrides,
     LocalStack endpoint, fake credentials) and read what the scenarios need: the state machine,
@@ -112,7 +115,7 @@ def deploy(
         args.template,
         args.asl,
         params,
-        BINS,
+        BINS + WATCHDOG_BINS,
         visibility_timeout=int(spec.get("visibilityTimeout", 3)),
         max_receive_count=spec.get("maxReceiveCount"),
         log=say,
@@ -131,10 +134,11 @@ def deploy(
             b,
             m["batchSize"],
             m["reportBatchItemFailures"],
-            "starter" if b.endswith("starter") else "notifier",
+            b.rsplit("-", 1)[-1],  # starter, notifier, recorder
         )
         for b, m in maps.items()
     }
+    run_bins = [b for b in BINS + WATCHDOG_BINS if b in d.function_bins.values()]
 
     def dlq_of(queue_url: str) -> str | None:
         rp = clients.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["RedrivePolicy"])[
@@ -145,7 +149,20 @@ def deploy(
         arn = json.loads(rp)["deadLetterTargetArn"]
         return clients.sqs.get_queue_url(QueueName=arn.rsplit(":", 1)[-1])["QueueUrl"]
 
-    rule_lid = d.one("AWS::Events::Rule")
+    # the rule that delivers RunTask failures to the starter's queue (the watchdog's
+    # TaskStateChangeRule delivers to the facts queue)
+    starter_arn = mapping_objs["ecs-rerun-starter"].queue_arn
+    rule_lids = [
+        lid
+        for lid in d.of_type("AWS::Events::Rule")
+        if any(
+            t["Arn"] == starter_arn
+            for t in clients.events.list_targets_by_rule(Rule=d.physical[lid].rsplit("/", 1)[-1])["Targets"]
+        )
+    ]
+    if len(rule_lids) != 1:
+        raise SystemExit(f"error: expected exactly one rule delivering to the starter queue, found {rule_lids}")
+    rule_lid = rule_lids[0]
     rule_name = d.physical[rule_lid].rsplit("/", 1)[-1]
     rule = clients.events.describe_rule(Name=rule_name)
     bus = rule.get("EventBusName", "default")
@@ -153,7 +170,7 @@ def deploy(
         for k, v in ov.items():
             d.function_env.setdefault(b, {})[k] = str(v).replace("{SLACK_SINK_URL}", sink.url())
     # the starter's configured ARN carries the test case (CONTRACT: the suffix is dropped for names)
-    for b in BINS:
+    for b in run_bins:
         envb = d.function_env.get(b, {})
         if "STATE_MACHINE_ARN" in envb:
             if envb["STATE_MACHINE_ARN"] != sm_arn:
@@ -172,6 +189,12 @@ def deploy(
             "RUST_LOG": os.environ.get("RUST_LOG", "info"),
         }
     )
+    # service-specific endpoints (the SDKs read AWS_ENDPOINT_URL_<SERVICE>): DynamoDB is moto's,
+    # CloudTrail LookupEvents is trail.py's recorded responses
+    if args.dynamodb_endpoint:
+        base_env["AWS_ENDPOINT_URL_DYNAMODB"] = args.dynamodb_endpoint
+    if trail is not None:
+        base_env["AWS_ENDPOINT_URL_CLOUDTRAIL"] = trail.url()
     say(f"deploy: state machine {sm_arn}; rule {rule_name} on bus {bus}")
     for b, m in mapping_objs.items():
         say(
@@ -201,7 +224,14 @@ def deploy(
         base_env=base_env,
         starter_dlq_url=starter_dlq_url,
         operator_queue=operator_queue,
+        run_bins=run_bins,
+        trail=trail,
+        facts_queue=mapping_objs.get("ecs-rerun-recorder"),
     )
+    for lid, t in (d.info.get("tables") or {}).items():
+        say(f"deploy: table {lid} = {t['name']} ({'moto ' + args.dynamodb_endpoint if t.get('created') else 'not created'})")
+    if trail is not None:
+        say(f"deploy: CloudTrail LookupEvents (trail.py, recorded fixtures) on {trail.url()}")
     with open(args.asl) as f:
         e.asl = json.load(f)
     e.mock_source = load_source(args.scenarios, spec)
@@ -254,7 +284,7 @@ def main() -> int:
     region = spec.get("region", "us-east-1")
     access_key = spec.get("accessKeyId", "test")
     os.environ.update({"AWS_ACCESS_KEY_ID": access_key, "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": region})
-    clients = stackmod.Clients(args.endpoint, region)
+    clients = stackmod.Clients(args.endpoint, region, args.dynamodb_endpoint)
     children = Children(args.pid_file)
 
     def on_signal(sig: int, _frame: Any) -> None:
@@ -263,10 +293,11 @@ def main() -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored
     sink = sinkmod.SlackSink(0, on_post=print_post).start()
+    trail = trailmod.Trail().start()
     poller = None
     results: list[Result] = []
     try:
-        e, mappings = deploy(args, spec, clients, children, sink, access_key)
+        e, mappings = deploy(args, spec, clients, children, sink, access_key, trail)
         install_mocks(e, "-none-")
         start_watch(e, "default")
         children.on_restart = lambda name, code: say(f"  {name} exited (code {code}); restarted, as Lambda would")
@@ -281,6 +312,7 @@ def main() -> int:
             poller.stop()
         children.stop_all()
         sink.stop()
+        trail.stop()
     return summary(args, scenarios, results)
 
 

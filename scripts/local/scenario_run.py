@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alarm_run import run_alarm_scenario
+from watchdog_run import run_watchdog_scenario
 from checks import (
     check_attempts,
     check_failure,
@@ -74,6 +75,10 @@ def run_scenario(e: Env, sc: dict[str, Any]) -> Result:
         e.sink.reset()
         if "alarms" in sc:
             run_alarm_scenario(e, sc)
+            res.ok = True
+            return res
+        if "watchdog" in sc:
+            run_watchdog_scenario(e, sc, deadline)
             res.ok = True
             return res
         sk = sc.get("sink") or {}

@@ -14,7 +14,7 @@ from common import ROOT, Env, Fail, check
 
 SCENARIO_KEYS = {
     "name", "description", "event", "expect", "deliveries", "deliveryGapSeconds", "sink", "starter",
-    "timeoutSeconds", "graceSeconds", "quietSeconds", "settleSeconds", "alarms",
+    "timeoutSeconds", "graceSeconds", "quietSeconds", "settleSeconds", "alarms", "watchdog",
 }
 ALARMS_KEYS = {"atLeast", "slackPathAlarms", "quietSeconds"}
 EVENT_KEYS = {"fixture", "fallback", "set", "remove"}
@@ -41,6 +41,10 @@ def scenario_problems(spec: dict[str, Any]) -> list[str]:
             ("alarms.", sc.get("alarms") or {}, ALARMS_KEYS),
         ):
             out += [f"scenario {name}: unknown key {where}{k}" for k in sorted(set(got) - allowed)]
+        if "watchdog" in sc:
+            from watchdog_run import watchdog_problems  # noqa: PLC0415 - it imports this module's neighbours
+
+            out += watchdog_problems(name, sc["watchdog"] or {})
         variant = sc.get("starter")
         if variant is not None and variant not in (spec.get("starterVariants") or {}):
             out.append(f"scenario {name}: unknown starter variant {variant!r}")

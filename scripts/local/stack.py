@@ -40,10 +40,17 @@ class Deployed:
 
 
 class Clients:
-    def __init__(self, endpoint: str, region: str):
+    def __init__(self, endpoint: str, region: str, dynamodb_endpoint: str | None = None):
         cfg = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=30)
         self.endpoint = endpoint
         self.region = region
+        self.dynamodb_endpoint = dynamodb_endpoint
+        # DynamoDB is moto's (scripts/local/README.md); None: a template's tables are not created
+        self.dynamodb = (
+            boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name=region, config=cfg)
+            if dynamodb_endpoint
+            else None
+        )
 
         def mk(name: str, **kw: Any) -> Any:
             return boto3.client(name, endpoint_url=endpoint, region_name=region, config=kw.get("config", cfg))
@@ -73,6 +80,67 @@ def bin_name_for(lid: str, fn: dict[str, Any], bins: list[str]) -> str:
         if short in low:
             return b
     raise SystemExit(f"error: cannot tell which of {bins} the template function {lid} is")
+
+
+def bin_name_or_none(lid: str, fn: dict[str, Any], bins: list[str]) -> str | None:
+    """bin_name_for, or None for a function none of `bins` is (a caller that runs only some)."""
+    try:
+        return bin_name_for(lid, fn, bins)
+    except SystemExit:
+        return None
+
+
+TABLE_SUFFIX_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+def generated_table_name(stack_name: str, lid: str) -> str:
+    """The name CloudFormation gives a table without TableName, <stack>-<LogicalId>-<12 chars>;
+    the suffix derives from the two (an update of the stack keeps its table, as CloudFormation does)."""
+    import hashlib  # noqa: PLC0415
+
+    digest = hashlib.sha256(f"{stack_name}/{lid}".encode()).digest()
+    suffix = "".join(TABLE_SUFFIX_CHARS[b % len(TABLE_SUFFIX_CHARS)] for b in digest[:12])
+    return f"{stack_name}-{lid}-{suffix}"
+
+
+# the Properties of AWS::DynamoDB::Table that CreateTable takes as they are written
+TABLE_CREATE_PROPS = ("KeySchema", "AttributeDefinitions", "BillingMode", "ProvisionedThroughput", "GlobalSecondaryIndexes", "LocalSecondaryIndexes")
+
+
+def create_tables(c: Clients, tpl: dict[str, Any], info: dict[str, Any], resolver: "cfn.Resolver", log: Any) -> None:
+    """Create the template's DynamoDB tables (transform moved them out) in moto, from their own
+    Properties; TimeToLiveSpecification through UpdateTimeToLive as CloudFormation does. A table
+    whose Condition is false is not created; without a DynamoDB endpoint none is (logged)."""
+    for lid, t in info.get("tables", {}).items():
+        r = t["resource"]
+        if r.get("Condition") and not resolver.condition(r["Condition"]):
+            t["created"] = False
+            log(f"deploy: table {lid} is off (condition {r['Condition']} is false)")
+            continue
+        if c.dynamodb is None:
+            t["created"] = False
+            log(f"deploy: table {lid} ({t['name']}) not created: no DynamoDB endpoint (only the watchdog uses it)")
+            continue
+        props = resolver.eval(r.get("Properties") or {})
+        args = {k: props[k] for k in TABLE_CREATE_PROPS if k in props}
+        ignored = sorted(set(props) - set(TABLE_CREATE_PROPS) - {"TableName", "TimeToLiveSpecification"})
+        try:
+            c.dynamodb.create_table(TableName=t["name"], **args)
+        except c.dynamodb.exceptions.ResourceInUseException:
+            log(f"deploy: table {lid} ({t['name']}) exists: kept (a stack update keeps its table)")
+        c.dynamodb.get_waiter("table_exists").wait(TableName=t["name"], WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+        ttl = props.get("TimeToLiveSpecification")
+        if isinstance(ttl, dict) and str(ttl.get("Enabled")).lower() == "true":
+            c.dynamodb.update_time_to_live(
+                TableName=t["name"], TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]}
+            )
+        desc = c.dynamodb.describe_table(TableName=t["name"])["Table"]
+        t["arn"] = desc["TableArn"]
+        t["created"] = True
+        log(
+            f"deploy: table {lid} created in moto as {t['name']} ({', '.join(k for k in args)}"
+            f"{', TimeToLiveSpecification' if ttl else ''}; not applied locally: {', '.join(ignored) or 'nothing'})"
+        )
 
 
 def deploy(
@@ -232,7 +300,12 @@ def _prepare(
     if unknown:
         log(f"deploy: parameters not in the template, ignored: {', '.join(unknown)}")
     params = {k: v for k, v in params.items() if k in declared}
-    out_tpl, info = cfn.transform(tpl, visibility_timeout=visibility_timeout, max_receive_count=max_receive_count)
+    out_tpl, info = cfn.transform(
+        tpl,
+        visibility_timeout=visibility_timeout,
+        max_receive_count=max_receive_count,
+        table_name=lambda lid: generated_table_name(stack_name, lid),
+    )
     log("deploy: test-side transformation of " + os.path.relpath(template_path))
     for lid, t in info["dropped"].items():
         log(f"  dropped {lid} ({t})")
@@ -257,6 +330,7 @@ def _prepare(
     out_tpl.pop("Rules", None)
     for line in cfn.apply_language_extensions(out_tpl, pre):
         log(f"  {line} (AWS::LanguageExtensions, applied here)")
+    create_tables(c, tpl, info, pre, log)
 
     # Upload the ASL where the template's DefinitionS3Location says it is.
     uploaded = False
@@ -301,6 +375,10 @@ def _describe(
     stack = c.cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []}
 
+    for lid, t in (info.get("tables") or {}).items():
+        if t.get("created"):
+            physical[lid] = t["name"]
+            types[lid] = "AWS::DynamoDB::Table"
     attrs: dict[tuple[str, str], str] = {}
     for lid, t in types.items():
         pid = physical[lid]
@@ -317,6 +395,8 @@ def _describe(
             attrs[(lid, "Name")] = pid.rsplit(":", 1)[-1]
         elif t == "AWS::Events::Rule":
             attrs[(lid, "Arn")] = pid if pid.startswith("arn:") else f"arn:aws:events:{c.region}:{account}:rule/{pid}"
+        elif t == "AWS::DynamoDB::Table":
+            attrs[(lid, "Arn")] = info["tables"][lid]["arn"]
         elif t == "AWS::IAM::Role":
             try:
                 attrs[(lid, "Arn")] = c.iam.get_role(RoleName=pid)["Role"]["Arn"]
@@ -328,7 +408,10 @@ def _describe(
     for lid, fn in info["functions"].items():
         if fn.get("Condition") and not resolver.condition(fn["Condition"]):
             continue
-        b = bin_name_for(lid, fn, bins)
+        b = bin_name_or_none(lid, fn, bins)
+        if b is None:
+            log(f"deploy: function {lid} is none of {', '.join(bins)}: not run here")
+            continue
         d.function_bins[lid] = b
         d.function_env[b] = cfn.resolve_env(resolver, fn)
     # mappings: resolve queue ARN -> queue URL
@@ -342,6 +425,8 @@ def _describe(
         src = resolver.eval(props.get("EventSourceArn"))
         fn_ref = props.get("FunctionName")
         fn_lid = next(iter(cfn.refs(fn_ref)), None) if isinstance(fn_ref, dict) else None
+        if fn_lid in info["functions"] and fn_lid not in d.function_bins:
+            continue  # a function this caller does not run (logged above)
         if fn_lid not in d.function_bins:
             raise SystemExit(f"error: event source mapping {m['logicalId']} names an unknown function {fn_ref}")
         resolved.append(

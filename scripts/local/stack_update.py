@@ -94,7 +94,10 @@ def queue_exists(c: stackmod.Clients, url: str) -> bool:
 
 
 def rule_target(c: stackmod.Clients, d: stackmod.Deployed) -> dict[str, Any]:
-    rule = d.physical[d.one("AWS::Events::Rule")].rsplit("/", 1)[-1]
+    # RunTaskFailureRule (the one rule of older templates; the watchdog adds TaskStateChangeRule)
+    lids = d.of_type("AWS::Events::Rule")
+    lid = "RunTaskFailureRule" if "RunTaskFailureRule" in lids else d.one("AWS::Events::Rule")
+    rule = d.physical[lid].rsplit("/", 1)[-1]
     targets = c.events.list_targets_by_rule(Rule=rule)["Targets"]
     return targets[0] if targets else {}
 

@@ -3,7 +3,8 @@
 Neither LocalStack (community) nor moto emulates CloudTrail's LookupEvents, so the watchdog's
 reconciler (CONTRACT §10, step 5) reads it from here: `AWS_ENDPOINT_URL_CLOUDTRAIL` points the Rust
 SDK at this server. The protocol is CloudTrail's own (awsJson1_1: POST /, `X-Amz-Target:
-com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents`, timestamps as epoch seconds);
+com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents` as botocore sends it, or
+`CloudTrail_20131101.LookupEvents` as the Rust SDK does; timestamps as epoch seconds);
 the answers are the events of the fixtures the runner loaded (tests/fixtures/watchdog/
 cloudtrail_lookupevents_<variant>.json, each a LookupEvents response as AWS returned it), moved to
 the scenario's time with fresh ids (`place`), filtered by the request's StartTime/EndTime (both
@@ -30,6 +31,9 @@ from typing import Any
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "watchdog")
 TARGET = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"
+# botocore sends the model's targetPrefix (TARGET); the Rust SDK (Smithy awsJson1_1) sends the
+# service shape's name only. CloudTrail answers both.
+TARGETS = {TARGET, "CloudTrail_20131101.LookupEvents"}
 ATTRIBUTE_KEYS = {"EventId", "EventName", "ReadOnly", "Username", "ResourceType", "ResourceName", "EventSource", "AccessKeyId"}
 
 
@@ -110,7 +114,7 @@ class _Handler(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(n) if n else b"{}"
         target = self.headers.get("X-Amz-Target", "")
-        if target != TARGET:
+        if target not in TARGETS:
             self._error(400, "UnknownOperationException", f"this stand-in answers {TARGET} only, not {target!r}")
             return
         try:

@@ -9,7 +9,7 @@ import time
 import boto3
 from botocore.config import Config
 
-from common import BINS, ROOT, Env, say, short
+from common import ROOT, Env, say, short
 from poller import Mapping
 from procs import free_port, wait_port
 
@@ -43,7 +43,7 @@ def start_watch(e: Env, variant: str) -> str:
     say(
         f"watch[{variant}]: cargo lambda watch --only-lambda-apis on 127.0.0.1:{port} (pid {p.pid}, log {os.path.relpath(log_path, ROOT)})"
     )
-    for b in BINS:
+    for b in e.run_bins:
         fn_env = dict(e.deployed.function_env.get(b, {}))
         if b == "ecs-rerun-starter":
             fn_env.update(overrides)
@@ -81,7 +81,9 @@ def warm(e: Env, endpoint: str) -> None:
         aws_secret_access_key="test",
         config=Config(retries={"max_attempts": 1}, read_timeout=600),
     )
-    for b in BINS:
+    for b in e.run_bins:
+        if b == "ecs-rerun-watchdog":
+            continue  # invoked with a Scheduled Event by its scenarios (watchdog_run.py), not by SQS
         t0 = time.time()
         r = lam.invoke(FunctionName=b, Payload=b'{"Records":[]}')
         payload = r["Payload"].read().decode()
