@@ -8,8 +8,8 @@ use ecs_rerun_package::{Artifacts, Request};
 
 use crate::common::InputError;
 
-/// Upload the Lambda zips, the state machine and a deployable template to S3; print the
-/// CloudFormation quick-create URL.
+/// Upload the four Lambda zips (starter, notifier, recorder, watchdog), the state machine and a
+/// deployable template to S3; print the CloudFormation quick-create URL.
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
 pub struct Args {
     /// Bucket to publish to (must exist, in the target region: Lambda reads code only from its own region)
@@ -181,6 +181,44 @@ mod tests {
             err,
             format!(
                 "missing {}/t/lambda/ecs-rerun-starter/bootstrap.zip: run cargo lambda build --release --arm64 --output-format zip first",
+                dir.display()
+            )
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The watchdog's two zips (package ecs-rerun-watchdog) are part of a release: without them
+    /// nothing is uploaded, exit 2 with the same one line.
+    #[test]
+    fn a_missing_watchdog_zip_is_exit_2_before_any_aws_call() {
+        let dir = std::env::temp_dir().join(format!(
+            "ecs-rerun-cli-package-watchdog-{}",
+            std::process::id()
+        ));
+        for bin in [
+            "ecs-rerun-starter",
+            "ecs-rerun-notifier",
+            "ecs-rerun-recorder",
+        ] {
+            let d = dir.join("t/lambda").join(bin);
+            std::fs::create_dir_all(&d).expect("dir");
+            std::fs::write(d.join("bootstrap.zip"), b"PK\x05\x06").expect("stand-in zip");
+        }
+        let args = Args {
+            bucket: "my-bucket".to_string(),
+            prefix: String::new(),
+            region: Some("eu-west-1".to_string()),
+            stack_name: "ecs-rerun".to_string(),
+            params: vec![],
+            root: dir.clone(),
+            target_dir: Some(dir.join("t")),
+        };
+        let err = run(args).expect_err("no watchdog zip");
+        assert_eq!(crate::common::exit_code(&err), crate::common::EXIT_INPUT);
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "missing {}/t/lambda/ecs-rerun-watchdog/bootstrap.zip: run cargo lambda build --release --arm64 --output-format zip first",
                 dir.display()
             )
         );
