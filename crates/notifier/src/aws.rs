@@ -15,19 +15,6 @@ use crate::ports::Queue;
 /// Message attribute carrying the error type of a record sent to the DLQ.
 pub const ERROR_TYPE_ATTRIBUTE: &str = "EcsRerunErrorType";
 
-/// The SDK configuration, loaded once at start-up from the standard AWS environment (region,
-/// credentials, `AWS_ENDPOINT_URL` locally), with a rustls + ring HTTPS client.
-pub async fn sdk_config() -> aws_config::SdkConfig {
-    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https();
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(http)
-        .load()
-        .await
-}
-
 /// Reads the webhook URL from the secret `id` (ARN or name): the secret string is the URL itself
 /// or JSON `{"url": "…"}`, validated like `SLACK_WEBHOOK_URL`. No error repeats the secret.
 pub async fn read_webhook_secret(

@@ -17,7 +17,7 @@ mod test_sink;
 use std::process::ExitCode;
 
 use crate::adapters::SlackWebhook;
-use crate::aws::{SqsQueue, read_webhook_secret, sdk_config};
+use crate::aws::{SqsQueue, read_webhook_secret};
 use crate::config::{Config, WebhookSource};
 use crate::error::Error;
 use crate::handler::Handler;
@@ -26,7 +26,7 @@ use crate::handler::Handler;
 async fn main() -> ExitCode {
     ecs_rerun_lambda::run(async {
         let config = Config::from_env()?;
-        let sdk = sdk_config().await;
+        let sdk = ecs_rerun_lambda::sdk_config().await;
         let url = match config.webhook {
             WebhookSource::Url(url) => url,
             // once per cold start: the URL then lives in this process only

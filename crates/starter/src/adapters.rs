@@ -14,20 +14,11 @@ const THROTTLING_CODES: &[&str] = &[
     "KmsThrottlingException",
 ];
 
-/// The Step Functions client, built once at start-up from the standard AWS environment (region,
-/// credentials, `AWS_ENDPOINT_URL` locally). Its HTTPS client is rustls with the ring provider, not
-/// the SDK default (aws-lc), whose entropy seeding makes the first TLS handshake, and so the cold
-/// start, much slower and the zip larger (the figures are in docs/PERFORMANCE.md and the README).
+/// The Step Functions client, built once at start-up from the Lambdas' shared SDK configuration
+/// (`ecs_rerun_lambda::sdk_config`: rustls with the ring provider, not aws-lc; the figures are in
+/// docs/PERFORMANCE.md and the README).
 pub async fn sfn_client() -> aws_sdk_sfn::Client {
-    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https();
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(http)
-        .load()
-        .await;
-    aws_sdk_sfn::Client::new(&sdk)
+    aws_sdk_sfn::Client::new(&ecs_rerun_lambda::sdk_config().await)
 }
 
 /// Starts executions with the Step Functions SDK client (endpoint from the standard

@@ -8,6 +8,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use ecs_rerun_audit::Facts;
 use ecs_rerun_audit::source::{self, Schedule};
 use ecs_rerun_core::watch::{WatchKind, watch_notice};
+use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::Value;
 use tracing::{error, info, warn};
@@ -29,6 +30,17 @@ pub const RECONCILE_DELAY_MINUTES: i64 = 5;
 pub const RECONCILE_WINDOW_MINUTES: i64 = 15;
 /// The metric the reconciler counts in (namespace `ecs-rerun`).
 pub const RECONCILED_METRIC: &str = "ReconciledLaunches";
+
+/// Schedules decided at once (their Queries and publishes in flight together).
+pub const CONCURRENCY: usize = 16;
+
+/// What deciding one schedule did.
+#[derive(Debug, Default)]
+struct Looked {
+    decided: usize,
+    disabled: usize,
+    published: Vec<Published>,
+}
 
 /// One published notification.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -121,17 +133,19 @@ impl<W: World> Watchdog<W> {
         Ok(true)
     }
 
-    async fn look(&self, s: &Schedule, now: DateTime<Utc>, sum: &mut Summary) -> Result<(), Error> {
+    /// Decides one schedule: what it published, and how many runs it decided.
+    async fn look(&self, s: &Schedule, now: DateTime<Utc>) -> Result<Looked, Error> {
         let set = &self.config.settings;
+        let mut out = Looked::default();
         if let Some(d) = disabled(s, now, set) {
             if self.publish_once(&d, now).await? {
-                sum.disabled_reported += 1;
-                sum.published.push(published(&d));
+                out.disabled = 1;
+                out.published.push(published(&d));
             }
-            return Ok(());
+            return Ok(out);
         }
         let Some(range) = facts_range(s, now, set) else {
-            return Ok(());
+            return Ok(out);
         };
         let mut events = self.parse(self.world.facts(&range).await?)?;
         let first = Facts::from_events(&events)?;
@@ -140,16 +154,16 @@ impl<W: World> Watchdog<W> {
         }
         let facts = Facts::from_events(&events)?;
         let (decided, decisions) = decide(s, &facts, now, set)?;
-        sum.decided += decided;
+        out.decided = decided;
         for mut d in decisions {
             if d.run.kind == WatchKind::Missed {
                 d.run.missed_because = self.why_missed(s, &d).await;
             }
             if self.publish_once(&d, now).await? {
-                sum.published.push(published(&d));
+                out.published.push(published(&d));
             }
         }
-        Ok(())
+        Ok(out)
     }
 
     fn parse(&self, items: Vec<String>) -> Result<Vec<Value>, Error> {
@@ -227,12 +241,28 @@ impl<W: World> Watchdog<W> {
             ..Summary::default()
         };
         let mut first_error = None;
-        for s in &schedules {
-            if let Err(e) = self.look(s, now, &mut sum).await {
-                error!(error_type = e.error_type(), error = %e, schedule = %s.arn, "schedule not decided");
-                first_error.get_or_insert(e);
+        let mut looks = futures_util::stream::iter(
+            schedules
+                .iter()
+                .map(|s| async move { (s, self.look(s, now).await) }),
+        )
+        .buffer_unordered(CONCURRENCY);
+        while let Some((s, r)) = looks.next().await {
+            match r {
+                Ok(l) => {
+                    sum.decided += l.decided;
+                    sum.disabled_reported += l.disabled;
+                    sum.published.extend(l.published);
+                }
+                Err(e) => {
+                    error!(error_type = e.error_type(), error = %e, schedule = %s.arn, "schedule not decided");
+                    first_error.get_or_insert(e);
+                }
             }
         }
+        drop(looks);
+        sum.published
+            .sort_by(|a, b| (&a.due, &a.schedule, &a.kind).cmp(&(&b.due, &b.schedule, &b.kind)));
         if let Err(e) = self.reconcile(now, &mut sum).await {
             error!(error_type = e.error_type(), error = %e, "reconciler failed");
             first_error.get_or_insert(e);
