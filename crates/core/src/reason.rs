@@ -65,6 +65,12 @@ pub struct Row {
     pub advice: &'static str,
 }
 
+/// The reason the watchdog gives a task that ECS accepted and stopped before it ran, with a
+/// `stoppedReason` configured as transient (docs/CONTRACT.md §10 step 6): the starter re-runs it
+/// when this reason is in its retryable list (the template adds it when the watchdog's list is
+/// set). The task's `stoppedReason` is the failure's `detail`.
+pub const STOPPED_BEFORE_RUNNING: &str = "STOPPED_BEFORE_RUNNING";
+
 /// What a human can do about a reason no row knows (and about none at all).
 const OTHER_ADVICE: &str =
     "Look the reason up in the ECS documentation (API failure reasons) and the CloudTrail event.";
@@ -185,6 +191,12 @@ pub const TABLE: &[Row] = &[
         kind: "resource-shortage",
         summary: "not enough free {} on the container instances",
         advice: "Add container instances or lower the task's reservations.",
+    },
+    Row {
+        matches: Match::Exact(STOPPED_BEFORE_RUNNING),
+        kind: "stopped-before-running",
+        summary: "the task was accepted, then stopped before it ran, with a stoppedReason listed as transient (the watchdog sent it to be re-run)",
+        advice: "Read the failure's Detail (the task's stoppedReason); if the cause keeps coming back, fix it (subnets, ENI limits, the registry) or take it out of WatchdogTransientStoppedReasons.",
     },
     Row {
         matches: Match::Exact(""),

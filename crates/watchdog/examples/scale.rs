@@ -36,6 +36,7 @@ fn main() {
             WatchKind::Disabled,
         ],
         silenced: Vec::new(),
+        transient: Vec::new(),
     };
     let mut rules = Vec::new();
     for i in 0..n {

@@ -33,6 +33,8 @@ pub const INVENTORY_REFRESH_MINUTES: &str = "INVENTORY_REFRESH_MINUTES";
 pub const SILENCED_SCHEDULES: &str = "SILENCED_SCHEDULES";
 /// The most launch failures one run sends to the starter.
 pub const RECONCILE_MAX: &str = "RECONCILE_MAX";
+/// Comma list of `stoppedReason` texts worth a re-run (empty: off).
+pub const TRANSIENT_STOPPED_REASONS: &str = "TRANSIENT_STOPPED_REASONS";
 /// The stack's name (the metric's `Stack` dimension).
 pub const STACK_NAME: &str = "STACK_NAME";
 
@@ -186,6 +188,7 @@ impl WatchdogConfig {
                     .max(TimeDelta::minutes(1)),
                 alert,
                 silenced: list(env, SILENCED_SCHEDULES),
+                transient: list(env, TRANSIENT_STOPPED_REASONS),
             },
             retention: retention(env)?,
             inventory_refresh: minutes(

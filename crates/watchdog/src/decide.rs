@@ -24,6 +24,9 @@ pub struct Settings {
     pub alert: Vec<WatchKind>,
     /// Disabled schedules not reported (names or ARNs).
     pub silenced: Vec<String>,
+    /// `stoppedReason` texts (matched case-insensitively, anywhere) that make a task that
+    /// stopped before running worth a re-run; empty: never.
+    pub transient: Vec<String>,
 }
 
 /// One `Query` of the facts table: `pk`, `sk BETWEEN from AND to`.
@@ -48,6 +51,9 @@ pub struct Decision {
     pub status: &'static str,
     /// The notification's facts.
     pub run: WatchRun,
+    /// The run's own tasks that stopped before running for a transient cause:
+    /// `(task ARN, stoppedReason)` (§10 step 6).
+    pub transient: Vec<(String, String)>,
 }
 
 fn reach(s: &Schedule, set: &Settings) -> TimeDelta {
@@ -166,6 +172,11 @@ pub fn decide(
         let mut run = watch_run(s, kind, now);
         run.due_at = ts(r.due);
         run.decided_at = ts(r.decision);
+        let transient = if kind == WatchKind::FailedToStart {
+            transient_tasks(s, facts, &r.task_arns, &set.transient)
+        } else {
+            Vec::new()
+        };
         run.task_arns = r.task_arns;
         run.details = r.reasons;
         out.push(Decision {
@@ -173,6 +184,7 @@ pub fn decide(
             sk: ts(r.due),
             status: r.status.as_str(),
             run,
+            transient,
         });
     }
     Ok((decided, out))
@@ -201,7 +213,38 @@ pub fn disabled(s: &Schedule, now: DateTime<Utc>, set: &Settings) -> Option<Deci
         sk: now.format("%Y-%m-%d").to_string(),
         status: "disabled",
         run,
+        transient: Vec::new(),
     })
+}
+
+/// The tasks of a run the schedule itself started (not re-runs) that stopped before running with
+/// a `stoppedReason` (or a container reason) that contains an entry of `list`.
+pub fn transient_tasks(
+    s: &Schedule,
+    facts: &Facts,
+    tasks: &[String],
+    list: &[String],
+) -> Vec<(String, String)> {
+    if list.is_empty() {
+        return Vec::new();
+    }
+    let sig = correlate::signature(s.kind, &s.name);
+    tasks
+        .iter()
+        .filter_map(|t| {
+            let f = facts.fates.get(t)?;
+            if !f.stopped || f.ran || f.started_by.as_deref() != Some(sig.as_str()) {
+                return None;
+            }
+            let mut why: Vec<String> = f.stopped_reason.iter().cloned().collect();
+            why.extend(f.container_reasons.iter().cloned());
+            let text = why.join("; ");
+            let lower = text.to_lowercase();
+            list.iter()
+                .any(|x| lower.contains(&x.to_lowercase()))
+                .then(|| (t.clone(), text))
+        })
+        .collect()
 }
 
 /// Why a `missed` run was missed, from the sums of the schedule's error metrics around its due
@@ -272,6 +315,7 @@ mod tests {
             lookback: TimeDelta::minutes(60),
             alert: alert.to_vec(),
             silenced: Vec::new(),
+            transient: Vec::new(),
         }
     }
 
@@ -383,6 +427,50 @@ mod tests {
             d[0].run.details[0].contains("CannotPullContainerError"),
             "{:?}",
             d[0].run.details
+        );
+    }
+
+    #[test]
+    fn only_a_listed_stopped_reason_of_the_schedules_own_task_is_transient() {
+        let s = rule("nightly-batch", "cron(0 2 * * ? *)", "ENABLED");
+        let mut set = settings(&DEFAULT_ALERTS);
+        let stop = |sb: &str, why: &str| {
+            Facts::from_events(&[
+                task_change(sb, "2026-12-02T02:00:04Z", "PENDING", false, None),
+                task_change(sb, "2026-12-02T02:00:04Z", "STOPPED", false, Some(why)),
+            ])
+            .expect("facts")
+        };
+        let eni = stop(
+            "events-rule/nightly-batch",
+            "ResourceInitializationError: ENI provisioning timed out",
+        );
+        let (_, d) = decide(&s, &eni, at(2, 20), &set).expect("decided");
+        assert!(d[0].transient.is_empty(), "off unless the list is set");
+        set.transient = vec![
+            "resourceinitializationerror".into(),
+            "Timeout waiting for network interface provisioning".into(),
+        ];
+        let (_, d) = decide(&s, &eni, at(2, 20), &set).expect("decided");
+        assert_eq!(d[0].transient.len(), 1);
+        assert_eq!(
+            d[0].transient[0].0,
+            "arn:aws:ecs:us-east-1:123456789012:task/prod/t1"
+        );
+        assert!(
+            d[0].transient[0]
+                .1
+                .starts_with("ResourceInitializationError")
+        );
+        let pull = stop(
+            "events-rule/nightly-batch",
+            "CannotPullContainerError: manifest unknown",
+        );
+        let (_, d) = decide(&s, &pull, at(2, 20), &set).expect("decided");
+        assert_eq!(d[0].run.kind, WatchKind::FailedToStart);
+        assert!(
+            d[0].transient.is_empty(),
+            "a missing image is not transient"
         );
     }
 

@@ -74,6 +74,66 @@ pub fn candidates(
     out.into_iter().map(|(_, c)| c).collect()
 }
 
+/// The re-run of tasks that stopped before running (§10 step 6), as the starter takes it: the
+/// original RunTask call among `events` (the one whose `responseElements.tasks` started them), with
+/// those tasks moved to `responseElements.failures` as
+/// `{"arn", "reason": "STOPPED_BEFORE_RUNNING", "detail": <stoppedReason>}`. Same eventID, so the
+/// same execution name, marker, client tokens and loop guard as a launch failure of that call.
+/// `None` when the call is not among `events`.
+pub fn transient_rerun(
+    events: &[Value],
+    tasks: &[(String, String)],
+    state_machine_arn: &str,
+) -> Option<Candidate> {
+    use ecs_rerun_core::reason::STOPPED_BEFORE_RUNNING;
+    let first = &tasks.first()?.0;
+    let original = events.iter().find(|v| {
+        v.pointer("/detail/responseElements/tasks")
+            .and_then(Value::as_array)
+            .is_some_and(|ts| {
+                ts.iter()
+                    .any(|t| t.get("taskArn").and_then(Value::as_str) == Some(first))
+            })
+    })?;
+    let mut e = original.clone();
+    let elements = e.pointer_mut("/detail/responseElements")?.as_object_mut()?;
+    let stopped = |arn: &str| {
+        tasks
+            .iter()
+            .find(|(t, _)| t == arn)
+            .map(|(_, why)| why.clone())
+    };
+    let mut kept = Vec::new();
+    let mut failures: Vec<Value> = elements
+        .get("failures")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for t in elements
+        .get("tasks")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+    {
+        let arn = t.get("taskArn").and_then(Value::as_str).unwrap_or_default();
+        match stopped(arn) {
+            Some(why) => failures.push(serde_json::json!({
+                "arn": arn, "reason": STOPPED_BEFORE_RUNNING, "detail": why
+            })),
+            None => kept.push(t),
+        }
+    }
+    elements.insert("tasks".into(), Value::Array(kept));
+    elements.insert("failures".into(), Value::Array(failures));
+    let ev = RunTaskEvent::from_value(e.clone()).ok()?;
+    let name = execution_name(&task_family_of(ev.task_definition()), ev.event_id());
+    Some(Candidate {
+        event_id: ev.event_id().to_string(),
+        execution_arn: execution_arn(state_machine_arn, &name),
+        body: e.to_string(),
+    })
+}
+
 #[cfg(test)]
 #[path = "reconcile_tests.rs"]
 mod tests;

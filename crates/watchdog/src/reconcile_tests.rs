@@ -55,3 +55,36 @@ fn the_loop_guard_is_the_rules() {
     );
     assert!(candidates(&[serde_json::json!({"detail": {}})], SM, ROLE).is_empty());
 }
+
+#[test]
+fn a_task_that_stopped_before_running_is_rerun_from_its_own_runtask_call() {
+    let mut e = fixture("cloudtrail_runtask_agent.json");
+    let t1 = "arn:aws:ecs:us-east-1:123456789012:task/prod/t1";
+    let t2 = "arn:aws:ecs:us-east-1:123456789012:task/prod/t2";
+    e["detail"]["responseElements"]["tasks"] =
+        serde_json::json!([{"taskArn": t1}, {"taskArn": t2}]);
+    e["detail"]["responseElements"]["failures"] = serde_json::json!([]);
+    e["detail"]["requestParameters"]["count"] = serde_json::json!(2);
+    let why = "ResourceInitializationError: failed to configure ENI: timeout";
+    let c = transient_rerun(&[e.clone()], &[(t1.to_string(), why.to_string())], SM).expect("found");
+    let sent: Value = serde_json::from_str(&c.body).expect("JSON");
+    assert_eq!(
+        sent["detail"]["responseElements"]["tasks"],
+        serde_json::json!([{"taskArn": t2}])
+    );
+    assert_eq!(
+        sent["detail"]["responseElements"]["failures"],
+        serde_json::json!([{"arn": t1, "reason": "STOPPED_BEFORE_RUNNING", "detail": why}])
+    );
+    // the starter's plan of it: one missing task, re-run under the call's own marker
+    let ev = RunTaskEvent::from_value(sent).expect("an event the starter takes");
+    let config = ecs_rerun_core::plan::PlanConfig {
+        retryable_reasons: vec!["AGENT".into(), "STOPPED_BEFORE_RUNNING".into()],
+        ..ecs_rerun_core::plan::PlanConfig::default()
+    };
+    let plan = ecs_rerun_core::plan::build_plan(&ev, &config);
+    assert!(plan.retryable, "{}", plan.why);
+    assert_eq!(c.execution_arn, execution_arn(SM, &plan.execution_name));
+    assert_eq!(c.event_id, "6f1c9c1e-2b0a-4c1e-9a55-3f0d8e5c1a2b");
+    assert!(transient_rerun(&[e], &[("arn:other".into(), why.into())], SM).is_none());
+}

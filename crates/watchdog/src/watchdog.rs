@@ -19,7 +19,7 @@ use crate::decide::{
 };
 use crate::error::Error;
 use crate::ports::World;
-use crate::reconcile::candidates;
+use crate::reconcile::{candidates, transient_rerun};
 use crate::record::ts;
 
 /// CloudTrail calls younger than this are left to EventBridge (it has had its chance after).
@@ -40,7 +40,11 @@ struct Looked {
     decided: usize,
     disabled: usize,
     published: Vec<Published>,
+    rerun: Vec<String>,
 }
+
+/// The claim that marks a run's never-started tasks as re-run.
+pub const RERUN_CLAIM: &str = "rerun";
 
 /// One published notification.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -69,6 +73,8 @@ pub struct Summary {
     pub disabled_reported: usize,
     /// Launch failures sent to the starter (eventIDs).
     pub reconciled: Vec<String>,
+    /// Tasks that stopped before running for a transient cause, re-run now.
+    pub rerun: Vec<String>,
     /// Launch failures not looked up once `RECONCILE_MAX` were sent (the next run takes them).
     pub reconcile_deferred: usize,
 }
@@ -159,11 +165,65 @@ impl<W: World> Watchdog<W> {
             if d.run.kind == WatchKind::Missed {
                 d.run.missed_because = self.why_missed(s, &d).await;
             }
+            if !d.transient.is_empty()
+                && let Some(note) = self.rerun(&d, &mut out).await?
+            {
+                d.run.details.push(note);
+            }
             if self.publish_once(&d, now).await? {
                 out.published.push(published(&d));
             }
         }
         Ok(out)
+    }
+
+    /// Re-runs the run's tasks that stopped before running for a transient cause, once (claim
+    /// `rerun`), through the starter's queue; the sentence the notice adds.
+    async fn rerun(&self, d: &Decision, out: &mut Looked) -> Result<Option<String>, Error> {
+        let c = &self.config;
+        let (Ok(due), Ok(decision)) = (
+            DateTime::parse_from_rfc3339(&d.run.due_at),
+            DateTime::parse_from_rfc3339(&d.run.decided_at),
+        ) else {
+            return Ok(None);
+        };
+        let now = decision.with_timezone(&Utc);
+        if !self
+            .world
+            .claim(d, RERUN_CLAIM, (now + c.retention).timestamp())
+            .await?
+        {
+            return Ok(None);
+        }
+        let from = due.with_timezone(&Utc) - TimeDelta::minutes(1);
+        let events = self
+            .world
+            .run_task_events(from, now + TimeDelta::minutes(1))
+            .await?;
+        let tasks: Vec<&str> = d.transient.iter().map(|(t, _)| t.as_str()).collect();
+        let Some(cand) = transient_rerun(&events, &d.transient, &c.state_machine_arn) else {
+            warn!(tasks = ?tasks, "the RunTask call of a task to re-run is not in CloudTrail: not re-run");
+            return Ok(Some(format!(
+                "not re-run: the RunTask call that started {} is not among CloudTrail's RunTask calls of {} to {}",
+                tasks.join(", "),
+                ts(from),
+                ts(now)
+            )));
+        };
+        if self.world.execution_exists(&cand.execution_arn).await? {
+            return Ok(Some(format!(
+                "not re-run: execution {} of that RunTask call exists already",
+                cand.execution_arn
+            )));
+        }
+        self.world.send_to_starter(&cand.body).await?;
+        warn!(event_id = %cand.event_id, execution_arn = %cand.execution_arn, tasks = ?tasks,
+            "stopped before running for a transient cause: re-run sent to the starter");
+        out.rerun.extend(tasks.iter().map(|t| t.to_string()));
+        Ok(Some(format!(
+            "re-run: the stoppedReason is listed as transient, so the task goes through the re-run state machine (execution {})",
+            cand.execution_arn
+        )))
     }
 
     fn parse(&self, items: Vec<String>) -> Result<Vec<Value>, Error> {
@@ -253,6 +313,7 @@ impl<W: World> Watchdog<W> {
                     sum.decided += l.decided;
                     sum.disabled_reported += l.disabled;
                     sum.published.extend(l.published);
+                    sum.rerun.extend(l.rerun);
                 }
                 Err(e) => {
                     error!(error_type = e.error_type(), error = %e, schedule = %s.arn, "schedule not decided");

@@ -378,3 +378,76 @@ fn bad_configuration_is_one_line_naming_the_variable() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_task_stopped_for_a_transient_cause_is_rerun_once_through_the_starter() {
+    let mut call = trail_event("cloudtrail_runtask_agent.json");
+    let task = "arn:aws:ecs:us-east-1:123456789012:task/prod/eni1";
+    call["detail"]["responseElements"]["tasks"] = json!([{"taskArn": task}]);
+    call["detail"]["responseElements"]["failures"] = json!([]);
+    let t = call
+        .pointer("/detail/eventTime")
+        .and_then(Value::as_str)
+        .expect("eventTime")
+        .to_string();
+    let mut facts = BTreeMap::new();
+    for status in ["PENDING", "STOPPED"] {
+        let e = json!({"detail-type": "ECS Task State Change", "source": "aws.ecs", "time": t,
+            "detail": {"taskArn": task, "startedBy": "events-rule/nightly-batch", "createdAt": t, "lastStatus": status,
+                "stopCode": "TaskFailedToStart", "stoppedReason": "Timeout waiting for network interface provisioning to complete."}});
+        let item = ecs_rerun_watchdog::record::fact_item(&e, chrono::TimeDelta::days(3))
+            .expect("ok")
+            .expect("a fact");
+        facts.insert((item.pk, item.sk), item.event);
+    }
+    let due = DateTime::parse_from_rfc3339(&t)
+        .expect("time")
+        .with_timezone(&Utc);
+    let cron = format!(
+        "cron({} {} * * ? *)",
+        chrono::Timelike::minute(&due),
+        chrono::Timelike::hour(&due)
+    );
+    let account = Account {
+        doc: json!({"rules": [rule("nightly-batch", &cron, "ENABLED")]}),
+        facts,
+        trail: vec![call],
+        ..Account::default()
+    };
+    let w = Watchdog::new(
+        config(&[(
+            "TRANSIENT_STOPPED_REASONS",
+            "network interface provisioning",
+        )]),
+        account,
+    );
+    let s = w
+        .run(due + chrono::TimeDelta::minutes(20))
+        .await
+        .expect("run");
+    assert_eq!(s.rerun, vec![task.to_string()]);
+    let sent: Value = serde_json::from_str(&w.world().sent.borrow()[0]).expect("JSON");
+    assert_eq!(
+        sent["detail"]["responseElements"]["failures"][0]["reason"],
+        "STOPPED_BEFORE_RUNNING"
+    );
+    let n = Notification::parse(&w.world().published.borrow()[0].1)
+        .expect("the failed-to-start notice");
+    assert_eq!(watch_kind(&n), Some(WatchKind::FailedToStart));
+    assert!(
+        n.context("details")
+            .unwrap_or("")
+            .contains("re-run: the stoppedReason is listed as transient"),
+        "{n:?}"
+    );
+    let s = w
+        .run(due + chrono::TimeDelta::minutes(25))
+        .await
+        .expect("run");
+    assert!(s.rerun.is_empty() && s.published.is_empty(), "once: {s:?}");
+    assert_eq!(
+        w.world().sent.borrow().len(),
+        1,
+        "the reconciler did not take it: it has no failures of its own"
+    );
+}
