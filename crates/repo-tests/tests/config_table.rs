@@ -70,8 +70,9 @@ fn readme_rows() -> Vec<Row> {
         .collect()
 }
 
-/// The parameter a variable's value names: `!Ref P`, or `!If [Cond, !Ref P, !Ref AWS::NoValue]`
-/// (a variable set only when its parameter is).
+/// The parameter a variable's value names: `!Ref P`, `!If [Cond, !Ref P, !Ref AWS::NoValue]`
+/// (a variable set only when its parameter is), or `!If [Cond, !Sub "${P},more", !Ref P]` (the
+/// parameter's list, extended under a condition).
 fn parameter_of(value: &serde_yaml_ng::Value) -> Option<&str> {
     if let Some(target) = common::ref_target(value) {
         return Some(target);
@@ -82,9 +83,17 @@ fn parameter_of(value: &serde_yaml_ng::Value) -> Option<&str> {
             let [_, set, unset] = branches.as_slice() else {
                 return None;
             };
-            (common::ref_target(unset) == Some("AWS::NoValue"))
-                .then(|| common::ref_target(set))
-                .flatten()
+            if common::ref_target(unset) == Some("AWS::NoValue") {
+                return common::ref_target(set);
+            }
+            let parameter = common::ref_target(unset)?;
+            let extended = match set {
+                serde_yaml_ng::Value::Tagged(sub) if sub.tag == "Sub" => sub.value.as_str(),
+                _ => None,
+            }?;
+            extended
+                .starts_with(&format!("${{{parameter}}},"))
+                .then_some(parameter)
         }
         _ => None,
     }

