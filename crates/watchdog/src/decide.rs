@@ -109,7 +109,8 @@ pub fn rerun_ranges(facts: &Facts, now: DateTime<Utc>) -> Vec<FactsRange> {
     ids.into_iter()
         .map(|id| FactsRange {
             pk: fact_pk(&format!("{}{id}", correlate::RERUN_PREFIX)),
-            from: String::new(),
+            // DynamoDB refuses an empty key value: "0" sorts before every timestamp
+            from: "0".to_string(),
             to: format!("{}~", ts(now)),
         })
         .collect()
@@ -563,5 +564,9 @@ mod tests {
         let r = rerun_ranges(&facts, at(2, 20));
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].pk, "sb#ecs-rerun/6f1c9c1e-2b0a-4c1e-9a55-3f0d8e5c1a2b");
+        assert!(
+            !r[0].from.is_empty() && r[0].from.as_str() < "1970",
+            "DynamoDB refuses an empty key value"
+        );
     }
 }
