@@ -170,7 +170,7 @@ def main() -> int:
             name = f"scale-s{i:04d}"
             scheduler.create_schedule(
                 Name=name, ScheduleExpression=expr, ScheduleExpressionTimezone="UTC", FlexibleTimeWindow={"Mode": "OFF"},
-                StartDate=now - dt.timedelta(days=2), State="ENABLED",
+                State="ENABLED",  # StartDate: AWS refuses one more than 5 minutes back
                 Target={"Arn": CLUSTER, "RoleArn": ROLE, "EcsParameters": {"TaskDefinitionArn": f"arn:aws:ecs:us-east-1:{ACCOUNT}:task-definition/job-{i % 50}:1", "TaskCount": 1}},
             )
             made.append(("schedule", name, expr))
