@@ -20,6 +20,7 @@ import copy
 import datetime as dt
 import json
 import os
+import re
 import time
 import uuid
 from typing import Any
@@ -40,12 +41,13 @@ TARGET_ROLE = f"arn:aws:iam::{ACCOUNT}:role/ecs-rerun-local-schedule-role"  # an
 WATCHDOG = "ecs-rerun-watchdog"
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "watchdog")
 
-WATCHDOG_KEYS = {"schedules", "failedInvocations", "taskStates", "launchFailure", "trailOnly", "invocations", "quietSeconds"}
+WATCHDOG_KEYS = {"schedules", "failedInvocations", "taskStates", "launchFailure", "trailOnly", "originalLaunch", "invocations", "quietSeconds"}
 SCHEDULE_KEYS = {"id", "type", "state", "dueMinutesAgo", "name"}
 TASK_STATE_KEYS = {"schedule", "fixture", "afterDueSeconds"}
 LAUNCH_KEYS = {"schedule", "fixture", "afterDueSeconds", "rerunRunning", "notifications"}
 TRAIL_KEYS = {"id", "fixture", "minutesAgo", "notifications"}
-INVOCATION_KEYS = {"laterMinutes", "published", "reconciled", "slackContains"}
+ORIGINAL_KEYS = {"schedule", "fixture", "afterDueSeconds", "notifications"}
+INVOCATION_KEYS = {"laterMinutes", "published", "reconciled", "rerun", "slackContains"}
 
 
 def watchdog_problems(name: str, w: dict[str, Any]) -> list[str]:
@@ -64,7 +66,12 @@ def watchdog_problems(name: str, w: dict[str, Any]) -> list[str]:
     lf = w.get("launchFailure")
     if lf is not None:
         out += [f"scenario {name}: unknown key watchdog.launchFailure.{k}" for k in sorted(set(lf) - LAUNCH_KEYS)]
-    for i, t in enumerate(([lf] if lf else []) + list(w.get("trailOnly") or [])):
+    ol = w.get("originalLaunch")
+    if ol is not None:
+        out += [f"scenario {name}: unknown key watchdog.originalLaunch.{k}" for k in sorted(set(ol) - ORIGINAL_KEYS)]
+        if ol.get("schedule") not in {t.get("schedule") for t in w.get("taskStates") or []}:
+            out.append(f"scenario {name}: watchdog.originalLaunch.schedule names no schedule with taskStates")
+    for i, t in enumerate(([lf] if lf else []) + ([ol] if ol else []) + list(w.get("trailOnly") or [])):
         if not os.path.isfile(trailmod.fixture_path(str(t.get("fixture")))):
             out.append(f"scenario {name}: no fixture tests/fixtures/watchdog/cloudtrail_lookupevents_{t.get('fixture')}.json")
     for i, t in enumerate(w.get("trailOnly") or []):
@@ -126,6 +133,7 @@ class Run:
         self.now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
         self.schedules: dict[str, dict[str, Any]] = {}
         self.event_ids: dict[str, str] = {}  # launchFailure / trailOnly id -> eventID
+        self.task_arns: dict[str, str] = {}  # originalLaunch schedule id -> the task it started
         self.watch_rule_arn = f"arn:aws:events:{e.deployed.region}:{e.deployed.account}:rule/{e.deployed.stack_name}-WatchdogScheduleRule-LOCAL"
         endpoint = e.watch_endpoints["default"]
         self.lam = boto3.client(
@@ -313,14 +321,20 @@ def _watch_records(e: Env, invs: list[Any], arns: set[str]) -> list[dict[str, An
 
 
 def _posts_naming(posts: list[sinkmod.Post], names: list[str], but: set[str] | None = None) -> list[sinkmod.Post]:
-    """Accepted posts that name one of the schedules, except those naming an eventID of `but` (the
-    re-run pipeline's own posts of the scenario's launch failures say the schedule's startedBy)."""
+    """Accepted posts that name one of the schedules, except the re-run pipeline's own posts of the
+    scenario's launch failures (they say the schedule's startedBy, and an eventID of `but`; a
+    watchdog post may name that eventID too, in the execution that re-runs its task)."""
     out = []
     for p in posts:
         text = json.dumps(p.body)
-        if p.accepted and any(n in text for n in names) and not any(x in text for x in but or set()):
+        ours = WATCH_HEADER.search(sinkmod.header(p.body) or "") is not None
+        if p.accepted and any(n in text for n in names) and (ours or not any(x in text for x in but or set())):
             out.append(p)
     return out
+
+
+# the headers of the watchdog's own notices (crates/core/src/watch.rs titles)
+WATCH_HEADER = re.compile(r"^:[a-z_]+: (Scheduled run (missed|failed to start|failed)|Schedule disabled): ")
 
 
 def wait_pipeline(e: Env, eid: str, kinds: list[str], seq0: int, inv0: int, timeout: float) -> list[dict[str, Any]]:
@@ -391,6 +405,20 @@ def run_watchdog_scenario(e: Env, sc: dict[str, Any], deadline: float) -> None:
         for pk, n in per_pk.items():
             run.wait_facts(pk, n)
 
+        # the successful RunTask call that started a schedule's task (CloudTrail only, as on AWS:
+        # RunTaskFailureRule takes failures only): the watchdog finds it by the task ARN to re-run
+        # a task that stopped before running for a transient cause
+        ol = w.get("originalLaunch")
+        if ol:
+            s = run.schedules[ol["schedule"]]
+            at = s["due"] + dt.timedelta(seconds=int(ol.get("afterDueSeconds", 1)))
+            tid = task_ids[ol["schedule"]]
+            (ct,) = trailmod.place(trailmod.load_fixture(ol["fixture"]), at, {"{RULE_NAME}": s["name"], "{TASK_ID}": tid})
+            e.trail.add([ct])
+            run.event_ids["originalLaunch"] = ct["EventId"]
+            run.task_arns[ol["schedule"]] = json.loads(ct["CloudTrailEvent"])["responseElements"]["tasks"][0]["taskArn"]
+            say(f"  CloudTrail only: the RunTask call eventID {ct['EventId']} at {iso(at)} that started task {tid}")
+
         # RunTask failures CloudTrail has and EventBridge never delivered (the reconciler's)
         for t in w.get("trailOnly") or []:
             at = run.now - dt.timedelta(minutes=int(t.get("minutesAgo", 10)))
@@ -416,6 +444,9 @@ def run_watchdog_scenario(e: Env, sc: dict[str, Any], deadline: float) -> None:
             want_rec = [run.event_ids[x] for x in inv.get("reconciled") or []]
             mine_rec = [x for x in summary["reconciled"] if x in set(run.event_ids.values())]
             check(mine_rec == want_rec, f"invocation {i + 1}: reconciled {mine_rec} of this scenario's eventIDs, want {want_rec}")
+            want_rerun = [run.task_arns[x] for x in inv.get("rerun") or []]
+            mine_rerun = [x for x in summary.get("rerun") or [] if x in set(run.task_arns.values())]
+            check(mine_rerun == want_rerun, f"invocation {i + 1}: re-ran {mine_rerun} of this scenario's tasks, want {want_rerun}")
             # each publication reaches Slack through the topic, the notifier queue and the notifier
             if want:
                 ids = set(run.event_ids.values())
@@ -443,6 +474,12 @@ def run_watchdog_scenario(e: Env, sc: dict[str, Any], deadline: float) -> None:
                         c = c.replace("{name}", s["name"]).replace("{due}", due)
                         check(c in text, f"{kind} {s['name']}: the Slack post does not say {c!r}: {short(sinkmod.message_text(post[0].body), 300)}")
                     say(f"  slack: {kind} for {s['name']} (due {due or '-'}), header {sinkmod.header(post[0].body)!r}")
+            # a never-started task's re-run goes through the starter and the state machine
+            if inv.get("rerun"):
+                eid = run.event_ids["originalLaunch"]
+                execs = wait_pipeline(e, eid, list(ol.get("notifications") or ["launch-failed", "recovered"]), seq0, inv0, max(10.0, deadline - time.time()))
+                check(len(execs) == 1 and execs[0].get("status") == "SUCCEEDED", f"re-run of {eid}: executions {[x.get('status') for x in execs]}")
+                say(f"  re-run {eid}: execution {execs[0]['name']} {execs[0].get('status')}, Slack launch-failed + recovered")
             # the reconciled launches run through the re-run pipeline like delivered ones
             for x in inv.get("reconciled") or []:
                 eid = run.event_ids[x]
