@@ -455,7 +455,7 @@ pub fn watch_notice(run: &WatchRun) -> Notification {
         WatchKind::FailedToStart => {
             description.push_str(" ECS accepted the task, and it stopped without ever running");
             match (&stopped_reason, &stop_code) {
-                (Some(r), _) => description.push_str(&format!(": {r}.")),
+                (Some(r), _) => description.push_str(&format!(": {}.", r.trim_end_matches('.'))),
                 (None, Some(c)) => description.push_str(&format!(" (stopCode {c}).")),
                 (None, None) => description.push('.'),
             }
@@ -469,7 +469,7 @@ pub fn watch_notice(run: &WatchRun) -> Notification {
                 description.push_str(&format!("{}.", shown.join(", ")));
             }
             if let Some(r) = &stopped_reason {
-                description.push_str(&format!(" stoppedReason: {r}."));
+                description.push_str(&format!(" stoppedReason: {}.", r.trim_end_matches('.')));
             }
         }
         WatchKind::Disabled => {}
