@@ -21,13 +21,8 @@ where
     H: RecordHandler,
     E: ErrorType,
 {
-    init_logging();
-    let handler = match init.await {
-        Ok(handler) => handler,
-        Err(err) => {
-            error!(error_type = err.error_type(), error = %err, "cannot start");
-            return ExitCode::FAILURE;
-        }
+    let Some(handler) = start(init).await else {
+        return ExitCode::FAILURE;
     };
     let handler = &handler;
     let run = lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| async move {
@@ -35,6 +30,23 @@ where
         Ok::<_, lambda_runtime::Error>(run_batch(handler, event.payload, deadline).await)
     }))
     .await;
+    exit(run)
+}
+
+/// Logging, then the handler (a start-up error logged once with its stable type: `None`).
+async fn start<H, E: ErrorType>(init: impl Future<Output = Result<H, E>>) -> Option<H> {
+    init_logging();
+    match init.await {
+        Ok(handler) => Some(handler),
+        Err(err) => {
+            error!(error_type = err.error_type(), error = %err, "cannot start");
+            None
+        }
+    }
+}
+
+/// The exit code of the runtime's end (an error logged).
+fn exit(run: Result<(), lambda_runtime::Error>) -> ExitCode {
     match run {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -64,13 +76,8 @@ where
     H: EventHandler,
     E: ErrorType,
 {
-    init_logging();
-    let handler = match init.await {
-        Ok(handler) => handler,
-        Err(err) => {
-            error!(error_type = err.error_type(), error = %err, "cannot start");
-            return ExitCode::FAILURE;
-        }
+    let Some(handler) = start(init).await else {
+        return ExitCode::FAILURE;
     };
     let handler = &handler;
     let run = lambda_runtime::run(service_fn(
@@ -83,11 +90,5 @@ where
         },
     ))
     .await;
-    match run {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            error!(error = %err, "Lambda runtime stopped");
-            ExitCode::FAILURE
-        }
-    }
+    exit(run)
 }

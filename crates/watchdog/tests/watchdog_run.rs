@@ -149,6 +149,24 @@ fn trail_event(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture")).expect("JSON")
 }
 
+/// The starter's part: an execution, named as it names them, for every event sent to its queue.
+fn start_what_was_sent(a: &Account) {
+    let names: Vec<String> = a
+        .sent
+        .borrow()
+        .iter()
+        .map(|body| {
+            let e: Value = serde_json::from_str(body).expect("JSON");
+            let ev = ecs_rerun_core::event::RunTaskEvent::from_value(e)
+                .expect("an event the starter takes");
+            let plan =
+                ecs_rerun_core::plan::build_plan(&ev, &ecs_rerun_core::plan::PlanConfig::default());
+            ecs_rerun_core::plan::execution_arn(SM, &plan.execution_name)
+        })
+        .collect();
+    a.executions.borrow_mut().extend(names);
+}
+
 fn kinds(a: &Account) -> Vec<(WatchKind, String)> {
     a.published
         .borrow()
@@ -253,39 +271,10 @@ async fn the_reconciler_sends_what_the_stack_never_saw_once_and_within_its_bound
         &[("ReconciledLaunches".to_string(), 1.0)]
     );
     // the starter started what it was sent: the next run sends the other one only
-    let started: Vec<String> = w
-        .world()
-        .sent
-        .borrow()
-        .iter()
-        .map(|body| {
-            let e: Value = serde_json::from_str(body).expect("JSON");
-            let ev = ecs_rerun_core::event::RunTaskEvent::from_value(e)
-                .expect("an event the starter takes");
-            let plan =
-                ecs_rerun_core::plan::build_plan(&ev, &ecs_rerun_core::plan::PlanConfig::default());
-            ecs_rerun_core::plan::execution_arn(SM, &plan.execution_name)
-        })
-        .collect();
-    w.world().executions.borrow_mut().extend(started);
+    start_what_was_sent(w.world());
     let s = w.run(at(2, 35)).await.expect("run");
     assert_eq!((s.reconciled.len(), s.reconcile_deferred), (1, 0));
-    w.world().executions.borrow_mut().extend(
-        w.world()
-            .sent
-            .borrow()
-            .iter()
-            .map(|body| {
-                let e: Value = serde_json::from_str(body).expect("JSON");
-                let ev = ecs_rerun_core::event::RunTaskEvent::from_value(e).expect("event");
-                let plan = ecs_rerun_core::plan::build_plan(
-                    &ev,
-                    &ecs_rerun_core::plan::PlanConfig::default(),
-                );
-                ecs_rerun_core::plan::execution_arn(SM, &plan.execution_name)
-            })
-            .collect::<Vec<_>>(),
-    );
+    start_what_was_sent(w.world());
     let s = w.run(at(2, 40)).await.expect("run");
     assert!(s.reconciled.is_empty());
     assert_eq!(w.world().sent.borrow().len(), 2);
