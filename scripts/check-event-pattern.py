@@ -48,6 +48,9 @@ EXPECTED = {
     "cloudtrail_runtask_other-state-machine.json": True,
     # this stack's own state machine role, even without the marker: the second loop guard
     "cloudtrail_runtask_own-state-machine.json": False,
+    # the watchdog's re-run of a task that stopped before running (STOPPED_BEFORE_RUNNING): sent to
+    # the starter's queue directly, never through the rule, which would take it like any failure
+    "cloudtrail_runtask_stopped-before-running.json": True,
 }
 
 # What `!GetAtt StateMachineRole.Arn` stands for in these checks: the role ARN of the
