@@ -7,31 +7,10 @@
 
 mod common;
 
+use common::{if_parts, tagged, text};
+
 use serde_yaml_ng::Value;
 use std::collections::BTreeSet;
-
-fn tagged(value: &Value) -> Option<(String, &Value)> {
-    match value {
-        Value::Tagged(t) => Some((
-            t.tag.to_string().trim_start_matches('!').to_owned(),
-            &t.value,
-        )),
-        _ => None,
-    }
-}
-
-fn if_parts(value: &Value) -> Option<(&str, &Value, &Value)> {
-    let (tag, inner) = tagged(value)?;
-    let items = inner.as_sequence().filter(|_| tag == "If")?;
-    let [cond, then, other] = items.as_slice() else {
-        return None;
-    };
-    Some((cond.as_str()?, then, other))
-}
-
-fn text(value: &Value) -> String {
-    serde_yaml_ng::to_string(value).expect("serialise YAML")
-}
 
 /// The backticked names in `text`, in order.
 fn backticked(text: &str) -> Vec<String> {

@@ -73,3 +73,29 @@ pub fn scalar_string(value: &Value) -> Option<String> {
         _ => None,
     }
 }
+
+/// `!Tag value` → (tag, value); anything else → None.
+pub fn tagged(value: &Value) -> Option<(String, &Value)> {
+    match value {
+        Value::Tagged(t) => Some((
+            t.tag.to_string().trim_start_matches('!').to_owned(),
+            &t.value,
+        )),
+        _ => None,
+    }
+}
+
+/// The three items of `!If [condition, then, else]`.
+pub fn if_parts(value: &Value) -> Option<(&str, &Value, &Value)> {
+    let (tag, inner) = tagged(value)?;
+    let items = inner.as_sequence().filter(|_| tag == "If")?;
+    let [cond, then, other] = items.as_slice() else {
+        return None;
+    };
+    Some((cond.as_str()?, then, other))
+}
+
+/// A YAML value as text (for substring checks on a resource or a property).
+pub fn text(value: &Value) -> String {
+    serde_yaml_ng::to_string(value).expect("serialise YAML")
+}
