@@ -162,20 +162,25 @@ mod tests {
         assert!(try_parse_args::<Args>(&[]).is_err());
     }
 
-    #[test]
-    fn missing_zip_is_one_clear_line_before_any_aws_call() {
-        let dir =
-            std::env::temp_dir().join(format!("ecs-rerun-cli-package-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
-        let args = Args {
+    /// Arguments that read the zips from `<dir>/t/lambda/` (and never reach AWS in these tests).
+    fn args_in(dir: &std::path::Path) -> Args {
+        Args {
             bucket: "my-bucket".to_string(),
             prefix: String::new(),
             region: Some("eu-west-1".to_string()),
             stack_name: "ecs-rerun".to_string(),
             params: vec![],
-            root: dir.clone(),
+            root: dir.to_path_buf(),
             target_dir: Some(dir.join("t")),
-        };
+        }
+    }
+
+    #[test]
+    fn missing_zip_is_one_clear_line_before_any_aws_call() {
+        let dir =
+            std::env::temp_dir().join(format!("ecs-rerun-cli-package-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let args = args_in(&dir);
         let err = run(args).expect_err("no zips").to_string();
         assert_eq!(
             err,
@@ -204,15 +209,7 @@ mod tests {
             std::fs::create_dir_all(&d).expect("dir");
             std::fs::write(d.join("bootstrap.zip"), b"PK\x05\x06").expect("stand-in zip");
         }
-        let args = Args {
-            bucket: "my-bucket".to_string(),
-            prefix: String::new(),
-            region: Some("eu-west-1".to_string()),
-            stack_name: "ecs-rerun".to_string(),
-            params: vec![],
-            root: dir.clone(),
-            target_dir: Some(dir.join("t")),
-        };
+        let args = args_in(&dir);
         let err = run(args).expect_err("no watchdog zip");
         assert_eq!(crate::common::exit_code(&err), crate::common::EXIT_INPUT);
         assert_eq!(
