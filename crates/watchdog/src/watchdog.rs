@@ -154,11 +154,15 @@ impl<W: World> Watchdog<W> {
             return Ok(out);
         };
         let mut events = self.parse(self.world.facts(&range).await?)?;
-        let first = Facts::from_events(&events)?;
-        for r in rerun_ranges(&first, now) {
-            events.extend(self.parse(self.world.facts(&r).await?)?);
+        let mut facts = Facts::from_events(&events)?;
+        let reruns = rerun_ranges(&facts, now);
+        // read again only when re-runs were added (most schedules have no failed launch)
+        if !reruns.is_empty() {
+            for r in &reruns {
+                events.extend(self.parse(self.world.facts(r).await?)?);
+            }
+            facts = Facts::from_events(&events)?;
         }
-        let facts = Facts::from_events(&events)?;
         let (decided, decisions) = decide(s, &facts, now, set)?;
         out.decided = decided;
         for mut d in decisions {
