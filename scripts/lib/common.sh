@@ -29,6 +29,11 @@ JSONATA_JS_VERSION="2.0.6"
 MOTO_VERSION="5.2.5"
 MOTO_PIN="moto[server,dynamodb]==$MOTO_VERSION"
 
+# Disk a scripts/test run writes from a fresh clone into target/ and .local/, in GiB, measured
+# (README "Disk"): the full run, and --rust-only.
+DISK_FULL_GIB=8
+DISK_RUST_ONLY_GIB=4
+
 log()  { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die()  { printf 'error: %s\n' "$*" >&2; exit 1; }
 
@@ -129,5 +134,22 @@ start_moto() {
   if ! wait_http "$MOTO_ENDPOINT/moto-api/" 60 "$MOTO_PID"; then
     tail -n 40 "$logfile" >&2 || true
     die "moto_server did not become ready (log: $logfile)"
+  fi
+}
+
+# check_disk GIB: fail with one line unless the filesystem of the cargo target directory has room for
+# GIB GiB, less what target/ and .local/ already hold (a warm checkout rebuilds little).
+check_disk() {
+  local need_kib=$(($1 * 1024 * 1024)) target="${CARGO_TARGET_DIR:-$ROOT/target}" have_kib held_kib
+  mkdir -p "$target" "$LOCAL_DIR"
+  have_kib="$(df -Pk "$target" | awk 'NR == 2 { print $4 }')"
+  held_kib="$(du -sk "$target" "$LOCAL_DIR" 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')"
+  need_kib=$((need_kib - held_kib))
+  [ "$need_kib" -gt 0 ] || return 0
+  if [ "$have_kib" -lt "$need_kib" ]; then
+    printf 'error: %s GiB free on the filesystem of %s, a run needs about %s GiB more (README "Disk"); free some, or point CARGO_TARGET_DIR elsewhere\n' \
+      "$(awk -v k="$have_kib" 'BEGIN { printf "%.1f", k / 1048576 }')" "$target" \
+      "$(awk -v k="$need_kib" 'BEGIN { printf "%.1f", k / 1048576 }')" >&2
+    return 1
   fi
 }
