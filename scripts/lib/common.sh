@@ -32,7 +32,7 @@ MOTO_PIN="moto[server,dynamodb]==$MOTO_VERSION"
 # Disk a scripts/test run writes from a fresh clone into target/ and .local/, in GiB, measured
 # (README "Disk"): the full run, and --rust-only.
 DISK_FULL_GIB=8
-DISK_RUST_ONLY_GIB=4
+DISK_RUST_ONLY_GIB=3
 
 log()  { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die()  { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -142,3 +142,36 @@ fn paths_the_readme_names_exist() {
         "expected the README to name its layout; checked only {checked} paths"
     );
 }
+
+/// The value of `NAME=<integer>` in scripts/lib/common.sh.
+fn common_sh_number(name: &str) -> u32 {
+    let common = read("scripts/lib/common.sh");
+    let prefix = format!("{name}=");
+    common
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("scripts/lib/common.sh sets {name} to a whole number of GiB"))
+}
+
+#[test]
+fn disk_figures_are_the_ones_scripts_test_checks() {
+    let readme = read("README.md");
+    let disk = readme
+        .split("**Disk.**")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .expect("the README has a **Disk.** paragraph");
+    let full = common_sh_number("DISK_FULL_GIB");
+    let rust_only = common_sh_number("DISK_RUST_ONLY_GIB");
+    assert!(
+        full > rust_only && rust_only > 0,
+        "a full run needs more disk than --rust-only: {full} vs {rust_only}"
+    );
+    for (figure, what) in [(full, "a fresh run"), (rust_only, "--rust-only")] {
+        assert!(
+            disk.contains(&format!("**{figure} GiB**")),
+            "the README's Disk paragraph states {what}'s {figure} GiB as scripts/lib/common.sh does: {disk}"
+        );
+    }
+}
